@@ -1,0 +1,5 @@
+import sys
+
+from ecsched.cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""A validated config file becomes canonical `Schedule`s: names become ARNs here, once, and every
+default is made explicit (see ecsched.model)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecsched import arns, expressions
+from ecsched.arns import Account
+from ecsched.config.loader import ConfigFile
+from ecsched.errors import ConfigError, Problem
+from ecsched.model import (
+    CapacityProviderItem,
+    ContainerOverride,
+    EcsTarget,
+    Location,
+    Network,
+    PlacementConstraint,
+    PlacementStrategy,
+    RetryPolicy,
+    Schedule,
+    overrides_of,
+)
+
+
+def env_value(v: Any) -> str:
+    """Environment values as ecschedule (Go) writes them: true/false, numbers as written."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "" if v is None else str(v)
+
+
+def container_overrides(r: dict[str, Any]) -> tuple[ContainerOverride, ...]:
+    out = []
+    for co in r.get("containerOverrides") or []:
+        env = co.get("environment") or {}
+        cmd = co.get("command")
+        out.append(ContainerOverride(
+            name=str(co["name"]),
+            command=tuple(str(c) for c in cmd) if cmd else None,
+            environment=tuple(sorted((str(k), env_value(v)) for k, v in env.items())),
+            cpu=co.get("cpu"), memory=co.get("memory"), memory_reservation=co.get("memoryReservation"),
+        ))
+    return tuple(out)
+
+
+def _task_override(r: dict[str, Any], key: str) -> str | None:
+    v = (r.get("taskOverride") or {}).get(key)
+    return None if v is None else str(v)
+
+
+def target_overrides(r: dict[str, Any]) -> dict[str, Any]:
+    """The RunTask overrides of a raw rule, for size checks before any ARN is known."""
+    return overrides_of(container_overrides(r), _task_override(r, "cpu"), _task_override(r, "memory"))
+
+
+def default_schedule_group(tracking_id: str) -> str:
+    return f"ecsched-{tracking_id}"[:64]
+
+
+def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | None) -> Schedule:
+    top = f.data
+    r: dict[str, Any] = top["rules"][i]
+    name = str(r["name"])
+    where = f.where(("rules", i))
+
+    def setting(key: str) -> Any:
+        return r.get(key) if r.get(key) not in (None, "") else top.get(key)
+
+    region = setting("region") or default_region
+    if not region:
+        raise ConfigError([Problem("no region: set `region:` in the file, pass --region, or set AWS_REGION",
+                                   rule=name, **where)])
+    cluster = setting("cluster")
+    if not cluster:
+        raise ConfigError([Problem("no cluster: set `cluster:` at the top level or on the rule", rule=name, **where)])
+    tracking_id = str(setting("trackingId") or cluster)
+
+    cps = tuple(CapacityProviderItem(str(c["capacityProvider"]), int(c.get("base") or 0), int(c.get("weight") or 0))
+                for c in r.get("capacityProviderStrategy") or [])
+    vpc = (r.get("network_configuration") or {}).get("aws_vpc_configuration")
+    network = None
+    if vpc:
+        network = Network(subnets=tuple(sorted(vpc.get("subnets") or [])),
+                          security_groups=tuple(sorted(vpc.get("security_groups") or [])),
+                          assign_public_ip=vpc.get("assign_public_ip") or "DISABLED")
+    retry = r.get("retryPolicy")
+    dlq = (r.get("dead_letter_config") or {}).get("sqs")
+    target = EcsTarget(
+        target_id=str(r.get("targetId") or name),
+        cluster_arn=arns.cluster_arn(str(cluster), account, region),
+        role_arn=arns.role_arn(setting("role"), account),
+        task_definition_arn=arns.task_definition_arn(str(r["taskDefinition"]), account, region),
+        task_count=int(r.get("taskCount") or 1),
+        launch_type=None if cps else (r.get("launch_type") or None),
+        capacity_provider_strategy=cps,
+        platform_version=r.get("platform_version") or None,
+        group=r.get("group") or None,
+        network=network,
+        propagate_tags=r.get("propagateTags") or None,
+        enable_execute_command=bool(r.get("enableExecuteCommand")),
+        enable_ecs_managed_tags=bool(r.get("enableECSManagedTags")),
+        placement_constraints=tuple(PlacementConstraint(c["type"], c.get("expression"))
+                                    for c in r.get("placementConstraints") or []),
+        placement_strategy=tuple(PlacementStrategy(s["type"], s.get("field")) for s in r.get("placementStrategy") or []),
+        tags=tuple(sorted((str(k), str(v)) for k, v in (r.get("tags") or {}).items())),
+        container_overrides=container_overrides(r),
+        task_cpu=_task_override(r, "cpu"),
+        task_memory=_task_override(r, "memory"),
+        dead_letter_arn=arns.sqs_arn(str(dlq), account, region) if dlq else None,
+        retry_policy=RetryPolicy(retry.get("maximumRetryAttempts"), retry.get("maximumEventAgeInSeconds"))
+        if retry else None,
+        dedupe=bool(r.get("dedupe")),
+    )
+    backend = setting("backend") or "rules"
+    tz = setting("timezone")
+    expr = expressions.parse(str(r["scheduleExpression"]), allow_at=(backend == "scheduler"))
+    local_expression = None
+    if backend == "rules" and tz and str(tz) != "UTC":
+        local_expression = f"{expr.text} {tz}"
+        expr = expressions.to_utc_cron(expr, str(tz))
+        tz = None
+    flex = r.get("flexibleTimeWindow")
+    return Schedule(
+        name=name,
+        expression=expr.text,
+        target=target,
+        region=region,
+        description=str(r.get("description") or ""),
+        enabled=not r.get("disabled"),
+        backend=backend,
+        timezone=(tz or "UTC") if backend == "scheduler" else None,
+        flexible_window_minutes=int(flex) if isinstance(flex, int) or (isinstance(flex, str) and flex.isdigit())
+        else None,
+        start_date=r.get("startDate"),
+        end_date=r.get("endDate"),
+        action_after_completion=r.get("actionAfterCompletion") if backend == "scheduler" else None,
+        schedule_group=(setting("scheduleGroup") or default_schedule_group(tracking_id))
+        if backend == "scheduler" else None,
+        tracking_id=tracking_id,
+        source=Location(f.path, where.get("line")),
+        local_expression=local_expression,
+    )
+
+
+def build_file(f: ConfigFile, account: Account, default_region: str | None = None) -> list[Schedule]:
+    return [build_rule(f, i, account, default_region) for i in range(len(f.data.get("rules") or []))]

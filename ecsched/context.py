@@ -1,0 +1,112 @@
+"""What every command gets: the global options, output helpers, the config and AWS, all lazy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ecsched.aws import Aws
+    from ecsched.config import Config
+
+DEFAULT_CONFIG = "ecsched.yaml"
+
+_RED, _YELLOW, _RESET = "\033[31m", "\033[33m", "\033[0m"
+
+
+def _kv(items: list[str] | None) -> dict[str, str]:
+    """`K=V`, or a bare `K` that reads environment variable K (as ecschedule and ecspresso do)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" in item:
+            k, v = item.split("=", 1)
+        else:
+            from ecsched.errors import EcschedError
+
+            k = item
+            if k not in os.environ:
+                raise EcschedError(f"--ext-str/--ext-code {k}: environment variable {k} is not set")
+            v = os.environ[k]
+        out[k] = v
+    return out
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    color: bool
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    _config: Config | None = None
+    _aws: Aws | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        color = not getattr(args, "no_color", False) and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        return cls(args=args, color=color)
+
+    # --- output -----------------------------------------------------------------------------
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def error(self, message: str) -> None:
+        prefix = "error: "
+        if self.color and self.stderr.isatty():
+            prefix = f"{_RED}error:{_RESET} "
+        print(f"ecsched: {prefix}{message}", file=self.stderr)
+
+    def warn(self, message: str) -> None:
+        prefix = "warning: "
+        if self.color and self.stderr.isatty():
+            prefix = f"{_YELLOW}warning:{_RESET} "
+        print(f"ecsched: {prefix}{message}", file=self.stderr)
+
+    def info(self, message: str) -> None:
+        """Human notes that are not the command's output: stderr."""
+        print(message, file=self.stderr)
+
+    def progress(self, message: str) -> None:
+        """Progress goes to stderr, and only on a terminal."""
+        if self.stderr.isatty():
+            print(f"\r\033[K{message}", end="", file=self.stderr, flush=True)
+
+    def progress_done(self) -> None:
+        if self.stderr.isatty():
+            print("\r\033[K", end="", file=self.stderr, flush=True)
+
+    # --- config -----------------------------------------------------------------------------
+    @property
+    def config_paths(self) -> list[str]:
+        return list(getattr(self.args, "config", None) or [DEFAULT_CONFIG])
+
+    def config(self) -> Config:
+        """The loaded, validated config. Raises ConfigError with every problem found."""
+        if self._config is None:
+            from ecsched.config import load
+
+            self._config = load(
+                self.config_paths,
+                ext_str=_kv(getattr(self.args, "ext_str", None)),
+                ext_code=_kv(getattr(self.args, "ext_code", None)),
+                aws_factory=self.aws,
+            )
+            for w in self._config.warnings:
+                self.warn(str(w))
+        return self._config
+
+    # --- AWS --------------------------------------------------------------------------------
+    def aws(self, region: str | None = None) -> Aws:
+        if self._aws is None:
+            from ecsched.aws import Aws
+
+            region = getattr(self.args, "region", None) or region
+            if region is None and self._config is not None:
+                region = self._config.region
+            self._aws = Aws(region=region, profile=getattr(self.args, "profile", None))
+        return self._aws
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        return getattr(self.args, name, default)

@@ -1,0 +1,208 @@
+"""The ONE canonical schedule model. The file (desired) and AWS (live) both become these objects.
+
+Rules for everything in here:
+- every AWS default is explicit (task count 1, AssignPublicIp DISABLED, booleans False), so two
+  schedules that AWS would run identically compare equal with ``==``;
+- lists whose order AWS ignores (subnets, security groups, environment, tags) are sorted;
+- names are full ARNs (see ``ecsched.arns``): no side trims or guesses at comparison time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+Backend = Literal["rules", "scheduler"]
+
+# Tag that marks a rule as ours; it is ecschedule's own, so rules it created are owned as-is.
+TRACKING_TAG = "ecschedule:tracking-id"
+# Fingerprint of what ecsched last applied, for telling file changes from drift.
+FINGERPRINT_TAG = "ecsched:fingerprint"
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ContainerOverride:
+    name: str
+    command: tuple[str, ...] | None = None
+    environment: tuple[tuple[str, str], ...] = ()  # sorted by name
+    cpu: int | None = None
+    memory: int | None = None
+    memory_reservation: int | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    subnets: tuple[str, ...]  # sorted
+    security_groups: tuple[str, ...] = ()  # sorted
+    assign_public_ip: str = "DISABLED"
+
+
+@dataclass(frozen=True)
+class CapacityProviderItem:
+    capacity_provider: str
+    base: int = 0
+    weight: int = 0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    maximum_retry_attempts: int | None = None
+    maximum_event_age_in_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class PlacementConstraint:
+    type: str
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class PlacementStrategy:
+    type: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class EcsTarget:
+    target_id: str
+    cluster_arn: str
+    role_arn: str
+    task_definition_arn: str
+    task_count: int = 1
+    launch_type: str | None = None  # always None when a capacity-provider strategy is given
+    capacity_provider_strategy: tuple[CapacityProviderItem, ...] = ()
+    platform_version: str | None = None
+    group: str | None = None
+    network: Network | None = None
+    propagate_tags: str | None = None
+    enable_execute_command: bool = False
+    enable_ecs_managed_tags: bool = False
+    placement_constraints: tuple[PlacementConstraint, ...] = ()
+    placement_strategy: tuple[PlacementStrategy, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()  # EcsParameters.Tags, sorted
+    container_overrides: tuple[ContainerOverride, ...] = ()
+    task_cpu: str | None = None
+    task_memory: str | None = None
+    dead_letter_arn: str | None = None
+    retry_policy: RetryPolicy | None = None
+    # Pass the scheduled time into the task (InputTransformer), for `ecsched lock` de-duplication.
+    dedupe: bool = False
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str  # canonical text, e.g. "cron(0 18 * * ? *)"
+    target: EcsTarget
+    region: str
+    description: str = ""
+    enabled: bool = True
+    backend: Backend = "rules"
+    # EventBridge Scheduler only.
+    timezone: str | None = None
+    flexible_window_minutes: int | None = None  # None: OFF
+    start_date: str | None = None
+    end_date: str | None = None
+    action_after_completion: str | None = None
+    schedule_group: str | None = None
+    # Ownership and provenance: not part of what AWS runs, so not part of equality.
+    tracking_id: str = field(default="", compare=False)
+    # On the rules backend a `timezone:` cron is converted to UTC; the form as written, for display.
+    local_expression: str | None = field(default=None, compare=False)
+    source: Location | None = field(default=None, compare=False)
+
+    def with_enabled(self, enabled: bool) -> Schedule:
+        return replace(self, enabled=enabled)
+
+    def fingerprint(self) -> str:
+        """A short, stable hash of the definition, tagged on apply to detect drift later."""
+        blob = json.dumps(to_plain(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def to_plain(s: Schedule) -> dict[str, Any]:
+    """Comparable plain data (no provenance). Stable across runs, used for fingerprints."""
+    from dataclasses import asdict
+
+    d = asdict(s)
+    for k in ("tracking_id", "source", "local_expression"):
+        d.pop(k, None)
+    return d
+
+
+# --- RunTask overrides: the Input JSON of a rule target, and RunTask's `overrides` -------------
+
+
+def overrides(target: EcsTarget) -> dict[str, Any]:
+    """The RunTask `overrides` object this target runs with (camelCase, as ECS takes it)."""
+    return overrides_of(target.container_overrides, target.task_cpu, target.task_memory)
+
+
+def overrides_of(container_overrides: tuple[ContainerOverride, ...], task_cpu: str | None,
+                 task_memory: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cos = []
+    for co in container_overrides:
+        item: dict[str, Any] = {"name": co.name}
+        if co.command is not None:
+            item["command"] = list(co.command)
+        if co.environment:
+            item["environment"] = [{"name": k, "value": v} for k, v in co.environment]
+        if co.cpu is not None:
+            item["cpu"] = co.cpu
+        if co.memory is not None:
+            item["memory"] = co.memory
+        if co.memory_reservation is not None:
+            item["memoryReservation"] = co.memory_reservation
+        cos.append(item)
+    if cos:
+        out["containerOverrides"] = cos
+    if task_cpu is not None:
+        out["cpu"] = task_cpu
+    if task_memory is not None:
+        out["memory"] = task_memory
+    return out
+
+
+def input_json(target: EcsTarget) -> str:
+    """The target's Input: RunTask overrides as compact, deterministic JSON."""
+    return json.dumps(overrides(target), separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_overrides(data: Any) -> tuple[tuple[ContainerOverride, ...], str | None, str | None]:
+    """Normalise an overrides object, from any writer (ecschedule writes `{"containerOverrides":null}`).
+
+    Returns (container overrides, task cpu, task memory).
+    """
+    if not isinstance(data, dict):
+        return (), None, None
+    cos = []
+    for item in data.get("containerOverrides") or []:
+        if not isinstance(item, dict):
+            continue
+        env = item.get("environment") or []
+        cmd = item.get("command")
+        cos.append(
+            ContainerOverride(
+                name=str(item.get("name", "")),
+                command=tuple(str(c) for c in cmd) if cmd else None,
+                environment=tuple(sorted((str(e["name"]), str(e.get("value", ""))) for e in env)),
+                cpu=_int_or_none(item.get("cpu")),
+                memory=_int_or_none(item.get("memory")),
+                memory_reservation=_int_or_none(item.get("memoryReservation")),
+            )
+        )
+    cpu, memory = data.get("cpu"), data.get("memory")
+    return tuple(cos), (str(cpu) if cpu is not None else None), (str(memory) if memory is not None else None)
+
+
+def _int_or_none(v: Any) -> int | None:
+    return None if v is None else int(v)
