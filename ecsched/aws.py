@@ -6,6 +6,7 @@ how tests and `ecsched sandbox` point every command at a local emulator.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -41,7 +42,8 @@ class Aws:
 
     @property
     def region(self) -> str:
-        region = self._region or self.session.region_name
+        # boto3 reads AWS_DEFAULT_REGION only; CI systems (GitHub Actions among them) set AWS_REGION.
+        region = self._region or self.session.region_name or os.environ.get("AWS_REGION")
         if not region:
             raise EcschedError("no AWS region: set `region:` in the config, pass --region, or set AWS_REGION")
         return str(region)
@@ -53,7 +55,7 @@ class Aws:
                 from botocore.config import Config
 
                 cfg = Config(retries=RETRIES, max_pool_connections=self._max_pool)  # type: ignore[arg-type]
-                self._clients[key] = self.session.client(service, region_name=key[1], config=cfg)
+                self._clients[key] = self.session.client(service, region_name=key[1] or self.region, config=cfg)
             return self._clients[key]
 
     def account(self) -> Account:

@@ -24,5 +24,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     import yaml
 
-    ctx.out(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, default_flow_style=None).rstrip())
+    ctx.out(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, default_flow_style=False).rstrip())
     return 0

@@ -102,7 +102,8 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
         enable_ecs_managed_tags=bool(r.get("enableECSManagedTags")),
         placement_constraints=tuple(PlacementConstraint(c["type"], c.get("expression"))
                                     for c in r.get("placementConstraints") or []),
-        placement_strategy=tuple(PlacementStrategy(s["type"], s.get("field")) for s in r.get("placementStrategy") or []),
+        placement_strategy=tuple(PlacementStrategy(s["type"], s.get("field"))
+                                 for s in r.get("placementStrategy") or []),
         tags=tuple(sorted((str(k), str(v)) for k, v in (r.get("tags") or {}).items())),
         container_overrides=container_overrides(r),
         task_cpu=_task_override(r, "cpu"),
@@ -128,7 +129,7 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
         region=region,
         description=str(r.get("description") or ""),
         enabled=not r.get("disabled"),
-        backend=backend,
+        backend="scheduler" if backend == "scheduler" else "rules",
         timezone=(tz or "UTC") if backend == "scheduler" else None,
         flexible_window_minutes=int(flex) if isinstance(flex, int) or (isinstance(flex, str) and flex.isdigit())
         else None,

@@ -168,12 +168,14 @@ def _walk(node: yaml.Node, p: Path, locs: dict[Path, tuple[int, int]], problems:
                         merged = {**value, **merged}
                 continue
             key = ctor.construct_object(knode) if isinstance(knode, yaml.ScalarNode) else None
-            if not isinstance(key, str | int | float | bool) or key is None:
+            if isinstance(key, float | bool):
+                key = str(key).lower() if isinstance(key, bool) else str(key)
+            if not isinstance(key, str | int):
                 problems.append(Problem("keys must be plain scalars", file=file,
                                         line=knode.start_mark.line + 1, col=knode.start_mark.column + 1))
                 continue
             if key in out:
-                first = locs.get((*p, key), (None, None))[0]
+                first = locs[(*p, key)][0] if (*p, key) in locs else None
                 problems.append(Problem(f"duplicate key `{key}` (first at line {first}); YAML would silently "
                                         "keep only the last one", file=file,
                                         line=knode.start_mark.line + 1, col=knode.start_mark.column + 1))

@@ -76,7 +76,7 @@ def _schema_problems(f: ConfigFile) -> list[Problem]:
             want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
             words = {"string": "a string", "integer": "an integer", "boolean": "true or false",
                      "array": "a list", "object": "a mapping", "number": "a number", "null": "empty"}
-            expected = " or ".join(words.get(w, w) for w in want)
+            expected = " or ".join(str(words.get(w, w)) for w in want)
             msg = f"{_key_name(path)} must be {expected}, not {_type_name(err.instance)}"
             if "integer" in want and isinstance(err.instance, str) and err.instance.isdigit():
                 msg += f" (write {err.instance} without quotes)"

@@ -1,0 +1,75 @@
+"""`ecsched dump`: print the rules that target a cluster, in ecschedule's format. No config file needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from typing import Any
+
+from ecsched.context import Context
+from ecsched.errors import EcschedError
+
+HELP = "print the live rules that target a cluster, as a config file"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster", "-cluster", help="cluster name or ARN (default: the config's)")
+    p.add_argument("--role", "-role", help="role to write at the top level (default: the most common one)")
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    p.add_argument("--parallel", type=int, default=8, metavar="N")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from ecsched import arns
+    from ecsched.backends.rules import RulesBackend
+    from ecsched.config.export import schedule_to_config, to_yaml
+
+    cluster = args.cluster
+    region = getattr(ctx.args, "region", None)
+    if not cluster or not region:
+        try:
+            cfg = ctx.config()
+            cluster = cluster or cfg.setting("cluster")
+            region = region or cfg.region
+        except EcschedError:
+            if not cluster:
+                raise EcschedError("dump needs --cluster (and --region, or AWS_REGION)") from None
+    if not cluster:
+        raise EcschedError("dump needs --cluster (and --region, or AWS_REGION)")
+    aws = ctx.aws(region)
+    account = aws.account()
+    region = aws.region
+    cluster_arn = arns.cluster_arn(cluster, account, region)
+    live = RulesBackend(aws, region, parallel=args.parallel).read(set(), {cluster_arn}, prune=True)
+    rules: list[dict[str, Any]] = []
+    roles: Counter[str] = Counter()
+    trackings: Counter[str] = Counter()
+    for name in sorted(live):
+        lv = live[name]
+        if lv.schedule is None:
+            ctx.warn(f"rule {name}: skipped: {lv.unmanaged}")
+            continue
+        if lv.schedule.target.cluster_arn != cluster_arn:
+            continue
+        item = schedule_to_config(lv.schedule, short=account)
+        roles[item["role"]] += 1
+        trackings[lv.tracking_id or ""] += 1
+        item["_tracking"] = lv.tracking_id
+        rules.append(item)
+    cluster_name = arns.short(cluster_arn, account, region)
+    role = args.role or (roles.most_common(1)[0][0] if roles else arns.DEFAULT_ROLE)
+    tracking = trackings.most_common(1)[0][0] if trackings else ""
+    for item in rules:
+        if item.get("role") == role:
+            del item["role"]
+        t = item.pop("_tracking")
+        if t and t != (tracking or cluster_name):
+            item["trackingId"] = t
+    doc: dict[str, Any] = {"region": region, "cluster": cluster_name, "role": role}
+    if tracking and tracking != cluster_name:
+        doc["trackingId"] = tracking
+    doc["rules"] = rules
+    ctx.out(json.dumps(doc, indent=2, ensure_ascii=False) if args.format == "json" else to_yaml(doc).rstrip())
+    ctx.info(f"{len(rules)} rule{'s' if len(rules) != 1 else ''} target {cluster_arn}")
+    return 0
