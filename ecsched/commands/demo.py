@@ -1,0 +1,82 @@
+"""`ecsched demo`: the tour, in one process, against an embedded emulator. No AWS account needed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from importlib import resources
+
+from ecsched.context import Context
+
+HELP = "a guided tour (validate, diff, apply, pause, run) against an embedded AWS emulator"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pause", metavar="RULE", help="the rule to pause in step 5 (default: the first)")
+    p.add_argument("--run", metavar="RULE", help="the rule to run in step 8 (default: the paused one)")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from ecsched.arns import Account
+    from ecsched.cli import main
+    from ecsched.config import load
+    from ecsched.emulator import ACCOUNT, Emulator
+
+    workdir = tempfile.mkdtemp(prefix="ecsched-demo-")
+    try:
+        source = getattr(args, "config", None)
+        if source:
+            if len(source) != 1:
+                ctx.error("demo takes one config file")
+                return 1
+            src = source[0]
+        else:
+            src = str(resources.files("ecsched").joinpath("data/example.yaml"))
+        config = os.path.join(workdir, os.path.basename(src))
+        shutil.copyfile(src, config)
+        cfg = load([config])
+        region = cfg.region or "us-east-1"
+        emu = Emulator(region=region)
+        emu.start()
+        emu.activate()
+        os.environ.setdefault("ECSCHED_POLL_INTERVAL", "0.2")  # moto tasks stop after a few polls
+        try:
+            ctx.out(f"Embedded AWS emulator on {emu.url} (account {ACCOUNT}, region {region}).")
+            for line in emu.seed(cfg.schedules(Account(ACCOUNT), region)):
+                ctx.out(f"  seeded {line}")
+            names = cfg.rule_names()
+            pause = args.pause or names[0]
+            target = args.run or pause
+            color = [] if ctx.color else ["--no-color"]
+            steps: list[tuple[str, list[str], int]] = [
+                ("validate the file, offline", ["validate"], 0),
+                ("diff: what apply would change (exit 2: there are changes)", ["diff", "--exit-code"], 2),
+                ("apply: create the rules", ["apply"], 0),
+                ("diff again: nothing left to change (exit 0)", ["diff", "--exit-code"], 0),
+                (f"pause {pause} in a pull request: edits one line of the file",
+                 ["disable", pause, "--reason", "demo"], 0),
+                ("diff: the pause, as a reviewer sees it", ["diff", "--exit-code"], 2),
+                ("apply: one DisableRule call", ["apply"], 0),
+                (f"run {target} now, exactly as scheduled, and wait for it", ["run", "--rule", target], 0),
+            ]
+            failed = 0
+            for i, (title, argv, expected) in enumerate(steps, 1):
+                ctx.out(f"\n\033[1m== {i}. {title}\033[0m" if ctx.color else f"\n== {i}. {title}")
+                ctx.out(f"$ ecsched -c {os.path.basename(config)} {' '.join(argv)}")
+                ctx.stdout.flush()
+                try:
+                    code = main(["-c", config, *color, *argv])
+                except SystemExit as e:  # argparse refusing the step's arguments
+                    code = int(e.code or 0)
+                if code != expected:
+                    failed += 1
+                    ctx.error(f"step {i} exited {code}, expected {expected}")
+            ctx.out("\n" + ("Demo complete: every step behaved as expected." if not failed
+                            else f"Demo finished with {failed} unexpected step(s)."))
+            return 1 if failed else 0
+        finally:
+            emu.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
