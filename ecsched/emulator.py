@@ -64,9 +64,9 @@ class Emulator:
     def _client(self, service: str, region: str) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=region, endpoint_url=self.url, **{
-            "aws_access_key_id": DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]})
+        session = boto3.Session(aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], region_name=region)
+        return session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
 
     def seed(self, schedules: list[Schedule]) -> list[str]:
         """Create what the schedules refer to. Idempotent. Returns a line per thing created."""
