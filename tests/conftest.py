@@ -24,8 +24,11 @@ COMPAT = Path(__file__).resolve().parents[1].parent / "shared" / "compat" / "ecs
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
