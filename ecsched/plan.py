@@ -157,7 +157,7 @@ def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
             why = "it exists but was not created by ecsched or ecschedule (no ecschedule:tracking-id tag)"
         if lv.schedule is None and lv.unmanaged != "it has no targets":
             return Change("conflict", s.name, desired=s, reason=f"{why}, and {lv.unmanaged}", backend=s.backend)
-        if not adopt:
+        if not adopt or lv.tracking_id:  # never adopt another trackingId's rule
             hint = "; pass --adopt to take it over" if not lv.tracking_id else ""
             return Change("conflict", s.name, desired=s, live=lv.schedule, reason=why + hint,
                           fields=field_changes(lv.schedule, s), backend=s.backend)

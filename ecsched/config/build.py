@@ -74,7 +74,8 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
     cluster = setting("cluster")
     if not cluster:
         raise ConfigError([Problem("no cluster: set `cluster:` at the top level or on the rule", rule=name, **where)])
-    tracking_id = str(setting("trackingId") or cluster)
+    # ecschedule tags rules with the cluster as written; a name is the stable form of it.
+    tracking_id = str(setting("trackingId") or str(cluster).rsplit("/", 1)[-1])
 
     cps = tuple(CapacityProviderItem(str(c["capacityProvider"]), int(c.get("base") or 0), int(c.get("weight") or 0))
                 for c in r.get("capacityProviderStrategy") or [])
