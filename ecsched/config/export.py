@@ -104,6 +104,16 @@ def schedule_to_config(s: Schedule, *, short: Account | None = None, mask: bool 
 
 
 def to_yaml(data: Any) -> str:
+    """Block style, but lists of plain values on one line (`command: [php, artisan, x]`), as people write them."""
     import yaml
 
-    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000))
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
+        flow = bool(items) and all(not isinstance(i, dict | list) for i in items)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
+
+    Dumper.add_representer(list, represent_list)
+    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                         width=1000))
