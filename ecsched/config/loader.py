@@ -111,7 +111,9 @@ def _expand_templates(path: str, text: str, ext: str, opts: LoadOptions) -> str:
         if entries:
             from ecsched.config import plugins
 
-            problems = plugins.setup(entries, funcs, config_path=path, aws_factory=opts.aws_factory)
+            region = pre.get("region") if isinstance(pre, dict) else None
+            problems = plugins.setup(entries, funcs, config_path=path, aws_factory=opts.aws_factory,
+                                     region=region if isinstance(region, str) else None, environ=opts.environ)
             if problems:
                 raise LoadFailed(problems)
     rendered, problems = template.render(text, funcs, file=path)
