@@ -1,0 +1,195 @@
+"""`ecsched run --rule NAME`: run a rule's task now, exactly as EventBridge would, and follow it to the end.
+
+Exit codes follow `docker run`: the essential container's exit code; 125 when ecsched could not start the
+task (unknown rule, bad option, RunTask error or failures) or the task failed to start; 124 on --timeout;
+130/143 after Ctrl-C/SIGTERM (the task is stopped first). See ecsched.runner for the mechanics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import shlex
+from typing import Any
+
+from ecsched.context import Context
+from ecsched.errors import EcschedError
+
+HELP = "run a rule's task now, exactly as scheduled, and follow it to the end (exit code = the task's)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rule", "-rule", metavar="NAME",
+                   help="the rule to run (it may be disabled, or not applied yet)")
+    # dest: `command` is the subcommand's name in the parsed arguments.
+    p.add_argument("--command", dest="task_command", metavar="CMD",
+                   help="the main container's command, split like a shell would (or give it after --)")
+    p.add_argument("--env", action="append", metavar="K=V",
+                   help="environment variable for the main container (repeatable; bare K reads $K)")
+    p.add_argument("--container", metavar="NAME",
+                   help="the container --command/--env apply to (default: the first container override, "
+                        "else the task definition's first essential container)")
+    p.add_argument("--count", type=int, metavar="N", help="number of tasks, 1-10 (default: the rule's)")
+    p.add_argument("--task-definition", metavar="FAMILY[:REV]", help="run this task definition instead")
+    p.add_argument("--dry-run", "-dry-run", action="store_true",
+                   help="print the RunTask request as JSON and exit (no task is started)")
+    p.add_argument("--no-wait", action="store_true", help="print the task ARN(s) and return at once")
+    p.add_argument("--no-logs", action="store_true", help="do not stream the containers' CloudWatch Logs")
+    p.add_argument("--timeout", metavar="DURATION",
+                   help="stop waiting after e.g. 30m and exit 124 (the task keeps running)")
+    p.add_argument("--stop-on-timeout", action="store_true", help="with --timeout: stop the task too")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="json: one result object on stdout (logs go to stderr)")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+                   help="the main container's command, as separate arguments")
+
+
+def _env(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" in item:
+            k, v = item.split("=", 1)
+        else:
+            k = item
+            if k not in os.environ:
+                raise EcschedError(f"--env {k}: environment variable {k} is not set (use --env {k}=VALUE)")
+            v = os.environ[k]
+        if not k:
+            raise EcschedError(f"--env {item}: empty variable name")
+        out[k] = v
+    return out
+
+
+def _command(args: argparse.Namespace) -> list[str] | None:
+    rest = list(args.argv or [])
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    elif rest:
+        raise EcschedError(f"unexpected argument `{rest[0]}`: give the container command after `--`")
+    if rest and args.task_command is not None:
+        raise EcschedError("give the command either with --command or after `--`, not both")
+    if args.task_command is not None:
+        try:
+            return shlex.split(args.task_command)
+        except ValueError as e:
+            raise EcschedError(f"--command: {e}") from None
+    return rest or None
+
+
+def _unknown_rule(name: str | None, names: list[str]) -> EcschedError:
+    if name is None:
+        msg = "which rule? pass --rule NAME"
+    else:
+        msg = f"no rule `{name}` in the config"
+        near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        if near:
+            return EcschedError(msg + "; did you mean " + " or ".join(f"`{n}`" for n in near) + "?")
+    if names:
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        msg += f" (rules: {shown})"
+    else:
+        msg += " (the config has no rules)"
+    return EcschedError(msg)
+
+
+def _prepare(args: argparse.Namespace, ctx: Context) -> tuple[Any, str, dict[str, Any], Any]:
+    """Everything before RunTask: (aws, region, request, task definition info or None)."""
+    from ecsched import arns
+    from ecsched.runner import Adjustments, build_request, describe_task_definition, target_container
+
+    command = _command(args)
+    env = _env(args.env)
+    if args.count is not None and not 1 <= args.count <= 10:
+        raise EcschedError(f"--count {args.count}: RunTask starts 1 to 10 tasks")
+    if args.stop_on_timeout and not args.timeout:
+        raise EcschedError("--stop-on-timeout needs --timeout")
+
+    cfg = ctx.config()
+    names = cfg.rule_names()
+    if args.rule not in names:
+        raise _unknown_rule(args.rule, names)
+    aws = ctx.aws(cfg.region)
+    schedule = next(s for s in cfg.schedules(aws.account(), aws.region) if s.name == args.rule)
+    region = schedule.region
+
+    adj = Adjustments(command=command, env=env, container=args.container, count=args.count)
+    if args.task_definition:
+        adj.task_definition_arn = arns.task_definition_arn(args.task_definition, aws.account(), region)
+    td_arn = adj.task_definition_arn or schedule.target.task_definition_arn
+
+    # The task definition tells the essential containers and their logs. A dry run reads it only when it
+    # must know the main container.
+    td = None
+    need_container = adj.touches_container and target_container(schedule.target, adj, None) is None
+    if not args.dry_run or need_container or args.container:
+        try:
+            td = describe_task_definition(aws.client("ecs", region), td_arn)
+        except Exception as e:
+            if need_container:
+                raise EcschedError(f"cannot read task definition {td_arn} to find its main container ({e}); "
+                                   "pass --container NAME") from e
+            if not args.dry_run:
+                ctx.warn(f"cannot read task definition {td_arn}: {e}")
+    if td is not None and args.container and args.container not in td.names():
+        raise EcschedError(f"--container {args.container}: no such container in {td.arn or td_arn} "
+                           f"(containers: {', '.join(td.names())})")
+    request = build_request(schedule.target, rule=schedule.name, adj=adj,
+                            container=target_container(schedule.target, adj, td))
+    return aws, region, request, td
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from ecsched.runner import (
+        NotStarted,
+        Runner,
+        RunOptions,
+        parse_duration,
+        poll_interval,
+        request_json,
+        summary_lines,
+    )
+
+    json_out = args.format == "json"
+    try:
+        timeout = parse_duration(args.timeout) if args.timeout else None
+        poll = poll_interval()
+        aws, region, request, td = _prepare(args, ctx)
+    except EcschedError as e:
+        _not_started_json(ctx, args, json_out, str(e))
+        raise NotStarted(str(e)) from e
+    except Exception as e:
+        from ecsched.cli import _describe_aws_exception
+
+        message = _describe_aws_exception(e)
+        if message is None:
+            raise
+        _not_started_json(ctx, args, json_out, message)
+        raise NotStarted(message) from e
+
+    if args.dry_run:
+        ctx.out(request_json(request))
+        return 0
+
+    opts = RunOptions(wait=not args.no_wait, logs=not args.no_logs, timeout=timeout,
+                      stop_on_timeout=args.stop_on_timeout, json_output=json_out, poll=poll)
+    try:
+        result = Runner(ctx, aws, region, opts).run(args.rule, request, td)
+    except NotStarted as e:
+        _not_started_json(ctx, args, json_out, str(e))
+        raise
+    if json_out:
+        ctx.out(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif not result.waited:
+        for arn in result.task_arns:
+            ctx.out(arn)
+    else:
+        for line in summary_lines(result):
+            ctx.info(f"ecsched: {line}")
+    return result.exit_code
+
+
+def _not_started_json(ctx: Context, args: argparse.Namespace, json_out: bool, message: str) -> None:
+    if json_out and not args.dry_run:
+        ctx.out(json.dumps({"rule": args.rule, "exitCode": 125, "error": message, "taskArns": []}, indent=2))
