@@ -37,11 +37,19 @@ class Emulator:
         import logging
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
+        if self.port:
+            # moto binds in a background thread and dies there silently: find out first.
+            import socket
+
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", self.port))
+                except OSError as e:
+                    raise EcschedError(f"cannot listen on 127.0.0.1:{self.port}: {e.strerror}; "
+                                       "pick another --port (0 picks a free one)") from None
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        try:
-            self._server.start()
-        except OSError as e:
-            raise EcschedError(f"cannot listen on 127.0.0.1:{self.port}: {e.strerror}; pick another --port") from None
+        self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         return self.url

@@ -355,3 +355,19 @@ def test_example_schedule_applies_and_diffs_clean(aws: str, cli: Callable[..., R
 def test_seed_helper_is_usable(aws: str) -> None:
     seeded = seed_ecs()
     assert seeded["subnets"]
+
+
+def test_a_full_diff_stays_within_the_read_budget(aws: str, cli: Callable[..., Result], tmp_path: Path,
+                                                  calls: Counter[str]) -> None:
+    n = 130  # two ListRules pages
+    path = write_config(tmp_path, [rule(f"job-{i:03d}") for i in range(n)])
+    assert cli("-c", path, "apply", "--parallel", "16").code == 0
+    calls.clear()
+    res = cli("-c", path, "diff", "--exit-code", "--prune")
+    assert res.code == 0, res.out
+    assert calls["GetCallerIdentity"] == 1  # one per run, not one per rule
+    assert calls["ListTargetsByRule"] == n
+    assert calls["ListTagsForResource"] == n
+    pages = -(-n // 100)
+    assert calls["ListRules"] + calls["ListRuleNamesByTarget"] <= 2 * pages
+    assert sum(calls.values()) <= 2 * n + 2 * pages + 1

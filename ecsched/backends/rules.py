@@ -206,9 +206,10 @@ class RulesBackend:
     def events(self) -> Any:
         return self.aws.client("events", self.region)
 
-    def _pages(self, op: str, key: str, **kw: Any) -> list[Any]:
+    def _pages(self, op: str, key: str, page_size: int | None = None, **kw: Any) -> list[Any]:
         out: list[Any] = []
-        for page in self.events.get_paginator(op).paginate(**kw):
+        config = {"PageSize": page_size} if page_size else {}
+        for page in self.events.get_paginator(op).paginate(**kw, PaginationConfig=config):
             out += page.get(key, [])
         return out
 
@@ -221,11 +222,13 @@ class RulesBackend:
 
     def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
         """Live schedules for `names`, plus every rule targeting `cluster_arns` when pruning."""
-        rules = {r["Name"]: r for r in self._pages("list_rules", "Rules")}
+        # 100 is AWS's largest page (moto's default is smaller). Not for ListTargetsByRule: moto's pager
+        # breaks on Limit when targets share an ARN, and a rule has at most 5 targets anyway.
+        rules = {r["Name"]: r for r in self._pages("list_rules", "Rules", page_size=100)}
         scope = {n for n in names if n in rules}
         if prune:
             for arn in sorted(cluster_arns):
-                scope |= {n for n in self._pages("list_rule_names_by_target", "RuleNames", TargetArn=arn)
+                scope |= {n for n in self._pages("list_rule_names_by_target", "RuleNames", page_size=100, TargetArn=arn)
                           if n in rules}
 
         def one(name: str) -> Live:
