@@ -371,3 +371,14 @@ def test_a_full_diff_stays_within_the_read_budget(aws: str, cli: Callable[..., R
     pages = -(-n // 100)
     assert calls["ListRules"] + calls["ListRuleNamesByTarget"] <= 2 * pages
     assert sum(calls.values()) <= 2 * n + 2 * pages + 1
+
+
+def test_dry_run_writes_nothing(aws: str, cli: Callable[..., Result], tmp_path: Path, calls: Counter[str]) -> None:
+    assert cli("-c", write_config(tmp_path, [rule("keep"), rule("gone")]), "apply").code == 0
+    path = write_config(tmp_path, [rule("keep", disabled=True), rule("new")])
+    calls.clear()
+    res = cli("-c", path, "apply", "--dry-run", "--prune")
+    assert res.code == 0
+    assert "dry run" in res.out and "+ create new" in res.out and "- delete gone" in res.out
+    assert writes(calls) == 0, calls
+    assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep", "gone"}
