@@ -10,7 +10,7 @@ from typing import Any
 
 from ecsched import arns
 from ecsched.arns import Account
-from ecsched.config.secrets import mask_env
+from ecsched.config.secrets import MASK, is_sensitive_value, mask_env
 from ecsched.model import Schedule
 
 
@@ -20,9 +20,13 @@ def schedule_to_config(s: Schedule, *, short: Account | None = None, mask: bool 
     def name(arn: str) -> str:
         return arns.short(arn, short, s.region) if short else arn
 
+    def secret(v: str) -> str:
+        # A SecureString (or tfstate sensitive value) used outside `environment` is masked too.
+        return MASK if mask and is_sensitive_value(v) else v
+
     out: dict[str, Any] = {"name": s.name}
     if s.description:
-        out["description"] = s.description
+        out["description"] = secret(s.description)
     out["scheduleExpression"] = s.expression
     if not s.enabled:
         out["disabled"] = True
@@ -40,7 +44,7 @@ def schedule_to_config(s: Schedule, *, short: Account | None = None, mask: bool 
         for co in t.container_overrides:
             item: dict[str, Any] = {"name": co.name}
             if co.command is not None:
-                item["command"] = list(co.command)
+                item["command"] = [secret(c) for c in co.command]
             if co.environment:
                 env = dict(co.environment)
                 item["environment"] = mask_env(env) if mask else env
