@@ -50,6 +50,9 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     # The live rule no longer matches what ecsched last applied: changed outside ecsched.
     drift: bool = False
+    # The file no longer matches what ecsched last applied: changed in the file. None: no record to
+    # tell (the rule was created by ecschedule, or before ecsched recorded fingerprints).
+    edited: bool | None = None
     adopt: bool = False  # take ownership (tag) as part of this change
     remove_target_ids: tuple[str, ...] = ()  # live targets to remove first (target id changed)
     backend: str = "rules"
@@ -66,6 +69,18 @@ class Change:
     @property
     def resuming(self) -> bool:
         return any(f.path == "disabled" and not f.after for f in self.fields)
+
+    @property
+    def origin(self) -> str:
+        """Where an update comes from: "file", "outside" (drift: changed outside ecsched, which apply
+        reverts), "both", or "unknown" (no fingerprint recorded). Creates and deletes come from the file."""
+        if self.action in ("create", "delete"):
+            return "file"
+        if self.action != "update" or self.adopt:
+            return "unknown" if self.action == "update" else ""
+        if self.drift:
+            return "both" if self.edited else "outside"
+        return "file" if self.edited else "unknown"
 
 
 @dataclass
@@ -166,9 +181,13 @@ def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
         why = f"ecsched does not manage this rule's shape: {lv.unmanaged}"
         return Change("conflict", s.name, desired=s, reason=why, backend=s.backend)
     fields = field_changes(lv.schedule, s)
-    drift = bool(lv.fingerprint and lv.schedule and lv.schedule.fingerprint() != lv.fingerprint)
     if lv.schedule == s and not taking:
         return Change("noop", s.name, desired=s, live=lv.schedule, backend=s.backend)
+    # No state file: apply tags each rule with the fingerprint of what it applied. Live != that record
+    # means someone changed the rule outside ecsched; file != that record means the file changed.
+    recorded = lv.fingerprint if owned else None  # another owner's record says nothing about ours
+    drift = bool(recorded and lv.schedule and lv.schedule.fingerprint() != recorded)
+    edited = None if not recorded else s.fingerprint() != recorded
     remove = tuple(t for t in lv.target_ids if t != s.target.target_id)
-    return Change("update", s.name, desired=s, live=lv.schedule, fields=fields, drift=drift, adopt=taking,
-                  remove_target_ids=remove, backend=s.backend)
+    return Change("update", s.name, desired=s, live=lv.schedule, fields=fields, drift=drift, edited=edited,
+                  adopt=taking, remove_target_ids=remove, backend=s.backend)

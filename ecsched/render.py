@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import html
 import json
 import re
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from ecsched.config.export import schedule_to_config, to_yaml
 from ecsched.config.secrets import MASK, is_sensitive
+from ecsched.model import Schedule
 from ecsched.plan import Change, FieldChange, Plan
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "noop": "="}
@@ -42,8 +44,10 @@ def headline(ch: Change) -> str:
         notes.append("PAUSE")
     if ch.resuming:
         notes.append("RESUME")
-    if ch.drift:
-        notes.append("drift: changed outside ecsched")
+    if ch.origin == "outside":
+        notes.append("DRIFT: changed outside ecsched; apply reverts it")
+    elif ch.origin == "both":
+        notes.append("DRIFT: changed in the file and outside ecsched")
     if ch.adopt:
         notes.append("adopt")
     if ch.desired and ch.desired.local_expression and ch.action in ("create", "update"):
@@ -75,6 +79,10 @@ def text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
         lines.append("")
     if not plan.has_changes:
         lines.append("No changes: AWS matches the file.")
+    drifted = sum(1 for c in plan.changes if c.drift)
+    if drifted:
+        lines.append(_paint(f"Drift: {drifted} rule{'s were' if drifted != 1 else ' was'} changed outside ecsched "
+                            "since the last apply; apply makes AWS match the file again.", color, "!"))
     lines.append(summary(plan))
     return "\n".join(lines)
 
@@ -91,110 +99,238 @@ def _masked(fc: FieldChange) -> FieldChange:
     return FieldChange(fc.path, mask(fc.before), mask(fc.after))
 
 
-def _next_times(ch: Change, n: int = 3) -> list[str]:
+
+
+# --- schedules in words ---------------------------------------------------------------------------
+
+
+def _expr(s: Schedule) -> Any:
     from ecsched import expressions
 
-    s = ch.desired
-    if s is None:
-        return []
     try:
-        expr = expressions.parse(s.expression, allow_at=s.backend == "scheduler")
-        tz = s.timezone or "UTC"
-        times = expr.next_fire_times(n, after=datetime.now(UTC), tz=tz)
-    except Exception:
-        return []
-    out = []
-    for t in times:
-        local = t.strftime("%Y-%m-%d %H:%M")
-        if tz != "UTC":
-            local += f" {tz} ({t.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC)"
-        else:
-            local += " UTC"
-        out.append(local)
-    return out
+        return expressions.parse(s.expression, allow_at=s.backend == "scheduler")
+    except ValueError:
+        return None
 
 
-def _describe(ch: Change) -> str:
-    from ecsched import expressions
-
-    s = ch.desired
-    if s is None:
-        return ""
+def describe(s: Schedule) -> str:
+    """"At 18:30 UTC every day"; the expression itself if it cannot be described."""
+    expr = _expr(s)
+    if expr is None:
+        return s.expression
     try:
-        return expressions.parse(s.expression, allow_at=s.backend == "scheduler").describe(tz=s.timezone or "UTC")
-    except Exception:
+        return str(expr.describe(tz=s.timezone or "UTC"))
+    except ValueError:
         return s.expression
 
 
-def as_json(plan: Plan) -> str:
+def next_times(s: Schedule, n: int = 3, now: datetime | None = None) -> list[str]:
+    """The next `n` fire times, in the schedule's zone (and UTC beside it when that differs). Empty for
+    rate(): it counts from when the rule is created or enabled, not from the clock."""
+    expr = _expr(s)
+    if expr is None or expr.kind == "rate":
+        return []
+    tz = s.timezone or "UTC"
+    try:
+        times = expr.next_fire_times(n, after=now or datetime.now(UTC), tz=tz)
+    except ValueError:
+        return []
+    out = []
+    for t in times:
+        text = t.strftime("%Y-%m-%d %H:%M")
+        out.append(f"{text} {tz} ({t.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC)" if tz != "UTC"
+                   else f"{text} UTC")
+    return out
+
+
+def schedule_line(ch: Change, now: datetime | None = None) -> str:
+    """One sentence on when a changed schedule fires: "At 18:30 UTC every day; next 2026-12-01 18:30 UTC"."""
+    s = ch.desired
+    if s is None or ch.action not in ("create", "update"):
+        return ""
+    text = describe(s)
+    if ch.live is not None and ch.live.expression != s.expression:
+        text += f" (was: {describe(ch.live)})"
+    if not s.enabled:
+        return f"{text}; paused: it will not fire until resumed"
+    expr = _expr(s)
+    if expr is not None and expr.kind == "rate":
+        return f"{text}, counted from when the rule is {'created' if ch.action == 'create' else 'enabled'}"
+    nxt = next_times(s, 3, now)
+    return f"{text}; next {', '.join(nxt)}" if nxt else f"{text}; it will not fire again"
+
+
+# --- json ----------------------------------------------------------------------------------------
+
+
+def as_json(plan: Plan, now: datetime | None = None) -> str:
     changes = []
     for ch in plan.changes:
         item: dict[str, Any] = {
             "rule": ch.name, "action": ch.action, "backend": ch.backend,
-            "drift": ch.drift, "pausing": ch.pausing, "resuming": ch.resuming,
+            "drift": ch.drift, "origin": ch.origin, "pausing": ch.pausing, "resuming": ch.resuming,
             "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in map(_masked, ch.fields)],
         }
         if ch.reason:
             item["reason"] = ch.reason
         if ch.desired and ch.action in ("create", "update"):
-            item["schedule"] = {"expression": ch.desired.expression, "description": _describe(ch),
-                                "next": _next_times(ch)}
+            item["schedule"] = {"expression": ch.desired.expression, "description": describe(ch.desired),
+                                "enabled": ch.desired.enabled, "next": next_times(ch.desired, 3, now)}
         changes.append(item)
-    return json.dumps({"changes": changes, "summary": plan.counts(), "has_changes": plan.has_changes},
+    return json.dumps({"changes": changes, "summary": plan.counts(), "has_changes": plan.has_changes,
+                       "drift": sum(1 for c in plan.changes if c.drift)},
                       indent=2, ensure_ascii=False, default=str)
 
 
-def markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, title: str = "ecsched plan") -> str:
-    """The PR comment: a summary table, then each rule's diff in a collapsible block. Stays under
-    GitHub's comment limit; beyond it, says how many rules were left out."""
-    shown = [c for c in plan.changes if c.action != "noop"]
-    head = [MARKER, f"### {title}", "", summary(plan), ""]
-    if any(c.drift for c in shown):
-        head += ["> [!WARNING]", "> Some rules were changed outside ecsched (drift): applying the file will "
-                 "overwrite those changes.", ""]
+# --- markdown: the pull-request comment ---------------------------------------------------------
+
+_PRIORITY = {"conflict": 0, "delete": 2, "update": 3, "create": 4}
+# Symbols from the Basic Multilingual Plane only: one character each, however GitHub counts.
+_ACTION_MD = {"create": "➕ create", "update": "✎ update", "delete": "✖ delete", "conflict": "⛔ conflict"}
+
+
+def marker(key: str | None = None) -> str:
+    """The hidden line that finds the comment again; `key` tells apart several plans on one PR."""
+    if not key:
+        return MARKER
+    # `--` or `>` would end the HTML comment early.
+    safe = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._/:@+=-]", "_", key))[:100]
+    return f"<!-- ecsched:plan:{safe} -->"
+
+
+def _md_action(ch: Change) -> str:
+    if ch.pausing:
+        text = "**⏸ PAUSE**"
+    elif ch.resuming:
+        text = "**▶ RESUME**"
+    else:
+        text = _ACTION_MD.get(ch.action, ch.action)
+    if ch.origin == "outside":
+        text += " ⚠ **drift**"
+    elif ch.origin == "both":
+        text += " ⚠ + drift"
+    return text
+
+
+def _what(ch: Change) -> str:
+    if ch.action == "conflict":
+        return ch.reason
+    if ch.action == "create":
+        return "new rule"
+    if ch.action == "delete":
+        return "removed from the file"
+    keys = list(dict.fromkeys(f.path for f in ch.fields))
+    if ch.adopt:
+        keys.insert(0, "adopt (take ownership)")
+    if ch.origin == "outside":
+        return "changed outside ecsched: " + ", ".join(keys) + " (apply reverts it)"
+    return ", ".join(keys)
+
+
+def _fence(lines: list[str]) -> list[str]:
+    longest = max((len(m) for line in lines for m in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}diff", *lines, fence]
+
+
+def _block(ch: Change, now: datetime | None) -> str:
+    title = f"{SYMBOL[ch.action]} <code>{html.escape(ch.name)}</code>: {_md_action(ch)}"
+    lines = [f"<details><summary>{title}</summary>", ""]
+    when = schedule_line(ch, now)
+    if ch.pausing:
+        lines += [f"**⏸ Paused**: it will not fire until resumed. Schedule: {describe(ch.desired)}"
+                  if ch.desired else "**⏸ Paused**", ""]
+    elif when:
+        lines += [("**▶ Resumes**: " if ch.resuming else "") + when, ""]
+    if ch.desired and ch.desired.local_expression and ch.action in ("create", "update"):
+        lines += [f"Written as `{ch.desired.local_expression}`, run as `{ch.desired.expression}` (UTC).", ""]
+    if ch.origin == "outside":
+        lines += ["⚠ **Drift**: this rule was changed outside ecsched (console, CLI) since the last apply; the "
+                  "file did not change. Applying reverts it to the file.", ""]
+    elif ch.origin == "both":
+        lines += ["⚠ **Drift**: changed in the file, and also outside ecsched since the last apply. The diff "
+                  "is from AWS as it is now.", ""]
+    if ch.reason:
+        lines += [html.escape(ch.reason), ""]
+    diff = [d for d in unified(ch) if not d.startswith(("---", "+++"))]
+    if diff:
+        lines += _fence(diff)
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, title: str = "ecsched plan", key: str | None = None,
+             now: datetime | None = None) -> str:
+    """The PR comment: a hidden marker (to update it in place), callouts for pauses, resumes, drift and
+    conflicts, a summary table, then each rule's diff in a collapsible block. It stays within `limit`
+    characters (GitHub's comment limit); what does not fit is counted and said."""
+    shown = sorted((c for c in plan.changes if c.action != "noop"),
+                   key=lambda c: (_PRIORITY.get(c.action, 9) - (2 if c.drift else 0) - (1 if c.pausing or c.resuming
+                                                                                          else 0)))
+    head = [marker(key), f"### {title}", "", summary(plan), ""]
     if not shown:
         return "\n".join([*head, "No changes: AWS matches the file."]) + "\n"
-    table = ["| rule | action | what changes |", "|---|---|---|"]
-    blocks: list[str] = []
-    for ch in shown:
-        what = ", ".join(sorted({f.path.split("[")[0].split(".")[0] for f in ch.fields})) or ch.reason
-        action: str = ch.action
-        if ch.pausing:
-            action = "**⏸ pause**"
-        elif ch.resuming:
-            action = "**▶ resume**"
-        if ch.drift:
-            action += " (drift)"
-        table.append(f"| `{ch.name}` | {action} | {_md_cell(what)} |")
-        lines = [f"<details><summary>{SYMBOL[ch.action]} <code>{ch.name}</code>: {ch.action}</summary>", ""]
-        desc = _describe(ch)
-        nxt = _next_times(ch)
-        if desc and ch.action in ("create", "update"):
-            lines.append(f"{desc}; next {', '.join(nxt[:3])}" if nxt else desc)
-            lines.append("")
-        if ch.reason:
-            lines += [ch.reason, ""]
-        diff = unified(ch)
-        if diff:
-            lines += ["```diff", *[d for d in diff if not d.startswith(("---", "+++"))], "```"]
-        lines += ["", "</details>", ""]
-        blocks.append("\n".join(lines))
-    body = "\n".join(head + table) + "\n\n"
-    omitted = 0
-    for i, block in enumerate(blocks):
-        tail = f"\n_{len(blocks) - i} more rules left out: the comment would exceed GitHub's limit._\n"
-        if len(body) + len(block) + len(tail) > limit:
-            omitted = len(blocks) - i
+    pausing = [c.name for c in shown if c.pausing]
+    resuming = [c.name for c in shown if c.resuming]
+    drifted = [c for c in shown if c.drift]
+    conflicts = [c.name for c in shown if c.action == "conflict"]
+
+    def names(items: list[str]) -> str:
+        listed = ", ".join(f"`{n}`" for n in items[:20])
+        return listed + (f" and {len(items) - 20} more" if len(items) > 20 else "")
+
+    if pausing or resuming:
+        head += ["> [!IMPORTANT]"]
+        if pausing:
+            head += [f"> **⏸ Pausing {len(pausing)} batch{'es' if len(pausing) != 1 else ''}**: {names(pausing)}"]
+        if pausing and resuming:
+            head += [">"]
+        if resuming:
+            head += [f"> **▶ Resuming {len(resuming)} batch{'es' if len(resuming) != 1 else ''}**: "
+                     f"{names(resuming)}"]
+        head += [""]
+    if drifted:
+        head += ["> [!WARNING]", f"> **Drift**: {len(drifted)} rule{'s were' if len(drifted) != 1 else ' was'} "
+                 f"changed outside ecsched since the last apply: {names([c.name for c in drifted])}. "
+                 "Applying the file overwrites those changes.", ""]
+    if conflicts:
+        head += ["> [!CAUTION]", f"> **Refused**: {names(conflicts)} exist in AWS but are not ecsched's; apply "
+                 "will not touch them.", ""]
+    table_head = ["| | rule | action | what changes |", "|---|---|---|---|"]
+    rows = [f"| {SYMBOL[c.action]} | `{c.name}` | {_md_action(c)} | {_md_cell(_what(c))} |" for c in shown]
+
+    def footer(in_table: int, detailed: int) -> str:
+        n = len(shown)
+        if in_table == n and detailed == n:
+            return ""
+        return (f"\n_Cut to fit GitHub's {GITHUB_LIMIT:,}-character comment limit: {n - in_table} of {n} changed "
+                f"rules left out (the table lists {in_table}, with the diff of the first {detailed}). Run "
+                "`ecsched diff` for the full plan._\n")
+
+    reserve = len(footer(0, 0)) + 2
+    body = "\n".join(head + table_head) + "\n"
+    blocks = [_block(c, now) for c in shown] if len(shown) <= 200 else None  # big plans: built as they fit
+    fits = blocks is not None and len(body) + sum(map(len, rows)) + len(rows) + 1 + sum(map(len, blocks)) <= limit
+    # When it cannot all fit, the table gets at most half the room and the diffs the rest: an index of
+    # rules with no diffs at all would help a reviewer less.
+    table_room = limit - reserve if fits else max(len(body), (limit - reserve) // 2)
+    in_table = 0
+    for row in rows:
+        if len(body) + len(row) + 1 > table_room:
+            break
+        body += row + "\n"
+        in_table += 1
+    body += "\n"
+    detailed = 0
+    for i, ch in enumerate(shown[:in_table]):
+        block = blocks[i] if blocks is not None else _block(ch, now)
+        if len(body) + len(block) + reserve > limit:
             break
         body += block
-    if omitted:
-        body += (f"\n_{omitted} more rules left out: the comment would exceed GitHub's limit. "
-                 "Run `ecsched diff` for the full plan._\n")
-    if len(body) > limit:  # the table alone was too long: cut it, say so
-        cut = body[: limit - 200].rsplit("\n", 1)[0]
-        body = cut + "\n\n_The plan was truncated to fit GitHub's comment limit._\n"
+        detailed += 1
+    body += footer(in_table, detailed)
     return body
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:200]
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")[:200]

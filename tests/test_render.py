@@ -1,0 +1,127 @@
+"""The plan's views: markdown (the PR comment), text and json."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from ecsched import render
+from ecsched.model import Schedule
+from ecsched.plan import Change, Live, Plan, make_plan
+from tests.test_plan import APPLIED, live, schedule
+
+NOW = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+
+
+def plan_of(*pairs: tuple[Schedule, Live | None]) -> Plan:
+    return make_plan([s for s, _ in pairs], {s.name: lv for s, lv in pairs if lv is not None})
+
+
+def test_markdown_has_marker_table_details_and_fire_times() -> None:
+    plan = plan_of((schedule("report", command="run --full"), live(schedule("report"), schedule("report"))),
+                   (schedule("new", expr="cron(0 9 ? * MON-FRI *)"), None))
+    md = render.markdown(plan, now=NOW)
+    assert md.startswith("<!-- ecsched:plan -->\n### ecsched plan\n")
+    assert "| ~ | `report` | ✎ update | containerOverrides[0].command |" in md
+    assert "| + | `new` | ➕ create | new rule |" in md
+    assert "At 18:30 UTC every day" not in md  # cron(0 3 ...): described as it is
+    assert "At 03:00 UTC every day; next 2026-12-01 03:00 UTC, 2026-12-02 03:00 UTC, 2026-12-03 03:00 UTC" in md
+    assert "next 2026-12-01 09:00 UTC, 2026-12-02 09:00 UTC, 2026-12-03 09:00 UTC" in md
+    assert md.count("<details><summary>") == 2 and md.count("</details>") == 2
+    assert "```diff\n" in md and "-  command: [run]\n+  command: [run --full]\n" in md
+
+
+def test_the_issue_example_sentence() -> None:
+    ch = Change("update", "x", desired=schedule(expr="cron(30 18 * * ? *)"), live=schedule())
+    assert render.schedule_line(ch, NOW) == \
+        "At 18:30 UTC every day (was: At 03:00 UTC every day); next 2026-12-01 18:30 UTC, 2026-12-02 18:30 UTC, " \
+        "2026-12-03 18:30 UTC"
+
+
+def test_pause_and_resume_are_called_out() -> None:
+    paused = schedule("a", enabled=False)
+    plan = plan_of((paused, live(schedule("a"), schedule("a"))),
+                   (schedule("b"), live(schedule("b", enabled=False), schedule("b", enabled=False))))
+    md = render.markdown(plan, now=NOW)
+    assert "> [!IMPORTANT]\n> **⏸ Pausing 1 batch**: `a`\n>\n> **▶ Resuming 1 batch**: `b`" in md
+    assert "| ~ | `a` | **⏸ PAUSE** |" in md and "| ~ | `b` | **▶ RESUME** |" in md
+    assert "**⏸ Paused**: it will not fire until resumed. Schedule: At 03:00 UTC every day" in md
+    assert "**▶ Resumes**: At 03:00 UTC every day; next 2026-12-01 03:00 UTC" in md
+    assert "(PAUSE)" in render.text(plan) and "(RESUME)" in render.text(plan)
+
+
+def test_drift_is_marked_in_every_view() -> None:
+    plan = plan_of((APPLIED, live(schedule(enabled=False), APPLIED)))
+    md = render.markdown(plan, now=NOW)
+    assert "> [!WARNING]\n> **Drift**: 1 rule was changed outside ecsched" in md
+    assert "**▶ RESUME** ⚠ **drift**" in md
+    assert "DRIFT: changed outside ecsched; apply reverts it" in render.text(plan)
+    (item,) = json.loads(render.as_json(plan, now=NOW))["changes"]
+    assert (item["drift"], item["origin"]) == (True, "outside")
+    clean = plan_of((schedule(command="new"), live(APPLIED, APPLIED)))
+    assert "rift" not in render.markdown(clean, now=NOW) and "DRIFT" not in render.text(clean)
+
+
+def test_conflict_reason_is_escaped_and_refused() -> None:
+    plan = plan_of((APPLIED, live(schedule(enabled=False), None, tracking_id="<b>x</b>")))
+    md = render.markdown(plan, now=NOW)
+    assert "> [!CAUTION]" in md and "<b>" not in md and "&lt;b&gt;" in md
+
+
+def test_no_changes() -> None:
+    md = render.markdown(plan_of((APPLIED, live(APPLIED, APPLIED))))
+    assert md.endswith("No changes: AWS matches the file.\n") and "<details>" not in md
+
+
+def test_keyed_marker_is_safe_in_an_html_comment() -> None:
+    assert render.marker("prod/ecsched.yaml") == "<!-- ecsched:plan:prod/ecsched.yaml -->"
+    assert "--" not in render.marker("a-->b <x>")[4:-3]
+
+
+def test_2000_changed_rules_fit_githubs_limit_and_say_what_was_left_out() -> None:
+    desired = [schedule(f"batch-{i:04d}", command=f"php artisan job:{i} --with-a-fairly-long-option")
+               for i in range(2000)]
+    lives = {s.name: live(schedule(s.name), schedule(s.name)) for s in desired}
+    plan = make_plan(desired, lives)
+    md = render.markdown(plan, now=NOW)
+    assert len(md) <= render.GITHUB_LIMIT
+    assert len(md.encode("utf-16-le")) // 2 <= render.GITHUB_LIMIT  # however GitHub counts characters
+    m = re.search(r"(\d+) of 2000 changed rules left out \(the table lists (\d+), with the diff of the first (\d+)\)",
+                  md)
+    assert m, md[-500:]
+    rows = len(re.findall(r"^\| ~ \| `batch-\d{4}` \|", md, re.M))
+    details = md.count("<details>")
+    assert rows + int(m.group(1)) == 2000 and rows == int(m.group(2))
+    assert details == int(m.group(3))
+    assert rows > 100 and details > 10  # the space is used, not given up
+    assert md.rstrip().endswith("Run `ecsched diff` for the full plan._")
+
+
+def test_small_limit_still_holds() -> None:
+    plan = plan_of(*[(schedule(f"r{i}", command="y" * 300), live(schedule(f"r{i}"), schedule(f"r{i}")))
+                     for i in range(30)])
+    for limit in (2000, 5000, 20000):
+        md = render.markdown(plan, limit=limit, now=NOW)
+        assert len(md) <= limit
+        assert "changed rules left out" in md
+
+
+def test_diff_fence_survives_backticks_in_content() -> None:
+    plan = plan_of((schedule(command="echo ```x```"), live(APPLIED, APPLIED)))
+    md = render.markdown(plan, now=NOW)
+    assert "````diff\n" in md
+
+
+def test_json_schedule_description_and_next_times() -> None:
+    plan = plan_of((schedule("a", expr="rate(5 minutes)"), None), (schedule("b", expr="cron(30 18 * * ? *)"), None))
+    a, b = json.loads(render.as_json(plan, now=NOW))["changes"]
+    assert a["schedule"] == {"expression": "rate(5 minutes)", "description": "Every 5 minutes", "enabled": True,
+                             "next": []}
+    assert b["schedule"]["next"] == ["2026-12-01 18:30 UTC", "2026-12-02 18:30 UTC", "2026-12-03 18:30 UTC"]
+
+
+def test_text_has_no_colour_codes_unless_asked() -> None:
+    plan = plan_of((schedule(command="x"), live(APPLIED, APPLIED)))
+    assert "\033[" not in render.text(plan, color=False)
+    assert "\033[33m~ update job" in render.text(plan, color=True)
