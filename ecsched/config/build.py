@@ -3,6 +3,8 @@ default is made explicit (see ecsched.model)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from ecsched import arns, expressions
@@ -55,7 +57,23 @@ def target_overrides(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_schedule_group(tracking_id: str) -> str:
-    return f"ecsched-{tracking_id}"[:64]
+    """`ecsched-<trackingId>`, made a valid group name (a trackingId may be a cluster ARN)."""
+    return re.sub(r"[^0-9A-Za-z_.-]", "-", f"ecsched-{tracking_id}")[:64]
+
+
+def flexible_window(value: Any) -> int | None:
+    """`off` (or absent) is None; otherwise 1-1440 minutes. ValueError with a sentence when neither.
+
+    YAML 1.1 reads a bare `off` as false, so false is `off` too.
+    """
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise ValueError(f"flexibleTimeWindow must be `off` or a number of minutes (1-1440), not `{value}`")
+    minutes = int(value)
+    if not 1 <= minutes <= 1440:
+        raise ValueError(f"flexibleTimeWindow {minutes} is out of range: `off`, or 1-1440 minutes")
+    return minutes
 
 
 def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | None) -> Schedule:
@@ -117,31 +135,63 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
     backend = setting("backend") or "rules"
     tz = setting("timezone")
     expr = expressions.parse(str(r["scheduleExpression"]), allow_at=(backend == "scheduler"))
-    local_expression = None
-    if backend == "rules" and tz and str(tz) != "UTC":
-        local_expression = f"{expr.text} {tz}"
-        expr = expressions.to_utc_cron(expr, str(tz))
-        tz = None
-    flex = r.get("flexibleTimeWindow")
+    if backend != "scheduler":
+        local_expression = None
+        if tz and str(tz) != "UTC":
+            local_expression = f"{expr.text} {tz}"
+            expr = expressions.to_utc_cron(expr, str(tz))
+        return Schedule(
+            name=name, expression=expr.text, target=target, region=region,
+            description=str(r.get("description") or ""), enabled=not r.get("disabled"), backend="rules",
+            tracking_id=tracking_id, source=Location(f.path, where.get("line")), local_expression=local_expression,
+        )
+    return _scheduler_rule(f, i, r, setting, expr.text, str(tz or "UTC"), target, region, tracking_id)
+
+
+def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expression: str, tz: str,
+                    target: EcsTarget, region: str, tracking_id: str) -> Schedule:
+    """The EventBridge Scheduler form: AWS's defaults made explicit the way the backend reads them back."""
+    from ecsched.backends.scheduler import effective_start, format_date, normalize_retry, parse_date
+
+    name = str(r["name"])
+
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError([Problem(message, rule=name, **f.where(("rules", i, key)))])
+
+    if target.dedupe and not target.container_overrides:
+        raise fail("dedupe needs containerOverrides naming the container that runs `ecsched lock` (the "
+                   "scheduled time is passed to it as ECSCHED_SCHEDULED_TIME)", "dedupe")
+    try:
+        flex = flexible_window(r.get("flexibleTimeWindow"))
+    except ValueError as e:
+        raise fail(str(e), "flexibleTimeWindow") from None
+    dates: dict[str, str | None] = {}
+    for key in ("startDate", "endDate"):
+        value = r.get(key)
+        try:
+            dates[key] = format_date(parse_date(value, tz)) if value not in (None, "") else None
+        except ValueError as e:
+            raise fail(f"{key}: {e}", key) from None
+    if dates["startDate"] and dates["endDate"] and dates["endDate"] <= dates["startDate"]:
+        raise fail(f"endDate {dates['endDate']} is not after startDate {dates['startDate']}", "endDate")
+    action = r.get("actionAfterCompletion")
     return Schedule(
         name=name,
-        expression=expr.text,
-        target=target,
+        expression=expression,
+        # Scheduler targets have no id: the schedule's name stands in, so `targetId` has no effect.
+        target=replace(target, target_id=name, retry_policy=normalize_retry(target.retry_policy)),
         region=region,
         description=str(r.get("description") or ""),
         enabled=not r.get("disabled"),
-        backend="scheduler" if backend == "scheduler" else "rules",
-        timezone=(tz or "UTC") if backend == "scheduler" else None,
-        flexible_window_minutes=int(flex) if isinstance(flex, int) or (isinstance(flex, str) and flex.isdigit())
-        else None,
-        start_date=r.get("startDate"),
-        end_date=r.get("endDate"),
-        action_after_completion=r.get("actionAfterCompletion") if backend == "scheduler" else None,
-        schedule_group=(setting("scheduleGroup") or default_schedule_group(tracking_id))
-        if backend == "scheduler" else None,
+        backend="scheduler",
+        timezone=tz,
+        flexible_window_minutes=flex,
+        start_date=effective_start(dates["startDate"]),
+        end_date=dates["endDate"],
+        action_after_completion=None if action in (None, "", "NONE") else str(action),
+        schedule_group=str(setting("scheduleGroup") or default_schedule_group(tracking_id)),
         tracking_id=tracking_id,
-        source=Location(f.path, where.get("line")),
-        local_expression=local_expression,
+        source=Location(f.path, f.where(("rules", i)).get("line")),
     )
 
 
