@@ -19,6 +19,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class Run:
     out: str
     err: str
     maxrss_kb: int = 0
+    cpu: float = 0.0  # user + system seconds of the process: what the machine's load does not inflate
     calls: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     quota: float | None = None
@@ -110,28 +112,22 @@ def aws_env(url: str) -> dict[str, str]:
 
 
 def run_process(label: str, argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 900) -> Run:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-    wall = time.perf_counter() - t0
-    return Run(label, proc.returncode, wall, out, err)
-
-
-def run_rss(label: str, argv: list[str], env: dict[str, str], cwd: Path) -> Run:
-    """Like run_process, but reaps the child with wait4 to read its own peak RSS."""
+    """Run one command to completion; reaped with wait4 for its own CPU time and peak RSS."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        killer = threading.Timer(timeout, proc.kill)  # bounded: a hung run is killed, not waited for
+        killer.start()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)
-        return Run(label, proc.returncode, wall, out.read(), err.read(), maxrss_kb=usage.ru_maxrss)
+        return Run(label, proc.returncode, wall, out.read(), err.read(), maxrss_kb=usage.ru_maxrss,
+                   cpu=usage.ru_utime + usage.ru_stime)
 
 
 def ecsched(*args: str) -> list[str]:
@@ -160,14 +156,26 @@ class Bench:
 
     def timed(self, label: str, argv: list[str], cwd: Path, rss: bool = False) -> Run:
         self.real()
-        run = (run_rss if rss else run_process)(label, argv, self.env, cwd)
+        run = run_process(label, argv, self.env, cwd)
         run.calls = Counter(self.server.layer.calls)
         run.throttled = Counter(self.server.layer.throttled)
         run.quota, run.burst = self.limits.rate, self.limits.burst
         self.results.append(run)
         print(f"  {label}: {run.wall:.2f} s, exit {run.code}, {run.total_calls} calls, "
               f"{sum(run.throttled.values())} throttled", flush=True)
+        if self.args.profile and argv[1:3] == ["-m", "ecsched"]:
+            self.profile(label, argv, cwd)
         return run
+
+    def profile(self, label: str, argv: list[str], cwd: Path) -> None:
+        """The same command again under pyinstrument (a dev tool: pip install pyinstrument)."""
+        out = Path(self.args.profile).resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() else "-" for c in label)[:60].strip("-") + ".txt"
+        self.real()
+        prof = [argv[0], "-m", "pyinstrument", "-r", "text", "-o", str(out / name), *argv[1:]]
+        run_process(f"profile {label}", prof, self.env, cwd)
+        print(f"    profile: {out / name}", flush=True)
 
     def seed(self, cwd: Path, config: str, n: int) -> None:
         """apply from the generated config without latency or quota, then verify that diff is clean."""
@@ -260,7 +268,7 @@ class Bench:
         write_config(tmp / "huge.yaml", n)
         self.seed(tmp, "huge.yaml", n)
         self.fast()
-        r = run_rss(f"diff --all, {n} rules (peak RSS)", ecsched("-c", "huge.yaml", "diff", "--all"), self.env, tmp)
+        r = run_process(f"diff --all, {n} rules (peak RSS)", ecsched("-c", "huge.yaml", "diff", "--all"), self.env, tmp)
         r.calls = Counter(self.server.layer.calls)
         self._check(r, expect_code=0)
         self.results.append(r)
@@ -274,13 +282,14 @@ class Bench:
 
     # --- report --------------------------------------------------------------------------------
     def report(self) -> str:
-        lines = ["| run | wall s | API calls | largest per action | quota bound s | wall / bound | throttled "
-                 "| writes | peak RSS MB |", "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+        lines = ["| run | wall s | CPU s | API calls | largest per action | quota bound s | wall / bound "
+                 "| throttled | writes | peak RSS MB |", "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
         for r in self.results:
             top = max(r.calls.items(), key=lambda kv: kv[1]) if r.calls else None
             bound = r.bound
-            lines.append("| {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |".format(
-                r.label, r.wall, r.total_calls or "", f"{top[0].split(':')[-1]} {top[1]}" if top else "",
+            lines.append("| {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                r.label, r.wall, f"{r.cpu:.2f}" if r.cpu else "", r.total_calls or "",
+                f"{top[0].split(':')[-1]} {top[1]}" if top else "",
                 f"{bound:.2f}" if bound is not None else "", f"{r.wall / bound:.2f}" if bound else "",
                 sum(r.throttled.values()) if r.calls else "", r.writes if r.calls else "",
                 f"{r.maxrss_kb / 1024:.0f}" if r.maxrss_kb else ""))
@@ -314,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parallel", type=int, default=0, help="ECSCHED_PARALLEL for ecsched (default: its own)")
     p.add_argument("--repeat", type=int, default=3, help="best of N for validate and --help")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--profile", metavar="DIR", help="also run each timed ecsched command under pyinstrument")
     args = p.parse_args(argv)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))  # many server threads at once
@@ -333,13 +343,15 @@ def main(argv: list[str] | None = None) -> int:
         bench.server.stop()
     print()
     print(f"python {' '.join(['bench/bench_scale.py', *(argv if argv is not None else sys.argv[1:])])}"
-          f"  ({time.perf_counter() - t0:.0f} s in all, {os.cpu_count()} CPUs)")
+          f"  ({time.perf_counter() - t0:.0f} s in all, {os.cpu_count()} CPUs, load average at the end "
+          f"{os.getloadavg()[0]:.1f})")
     print()
     print(bench.report())
     if args.json:
         Path(args.json).write_text(json.dumps([{
             "label": r.label, "wall": r.wall, "code": r.code, "calls": dict(r.calls), "throttled": dict(r.throttled),
-            "bound": r.bound, "writes": r.writes, "maxrss_kb": r.maxrss_kb} for r in bench.results], indent=2))
+            "bound": r.bound, "writes": r.writes, "maxrss_kb": r.maxrss_kb, "cpu": r.cpu} for r in bench.results],
+            indent=2))
     return 0
 
 

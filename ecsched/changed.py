@@ -16,11 +16,16 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from ecsched.arns import Account
 from ecsched.context import Context
 from ecsched.errors import EcschedError
 from ecsched.model import Schedule
+
+if TYPE_CHECKING:
+    from ecsched.config import Config
+    from ecsched.config.loader import ConfigFile
 
 # Files a Jsonnet config may import: brought along from REF.
 JSONNET_LIBS = (".jsonnet", ".libsonnet")
@@ -36,7 +41,8 @@ class Changes:
 
 
 def compare(now: list[Schedule], before: list[Schedule]) -> tuple[set[str], dict[str, Schedule]]:
-    """(names new or changed, schedules deleted). Ownership (trackingId) counts as part of a rule."""
+    """(names new or changed, schedules deleted). Ownership (trackingId) counts as part of a rule.
+    `before` may leave out rules known to be unchanged, as long as `now` leaves them out too."""
     old = {s.name: s for s in before}
     changed = {s.name for s in now if s.name not in old or (s, s.tracking_id) != (old[s.name], old[s.name].tracking_id)}
     current = {s.name for s in now}
@@ -146,6 +152,35 @@ def materialise(top: str, commit: str, patterns: list[str], dest: str) -> list[s
     return [os.path.join(dest, *rel.split("/")) for rel in wanted if rel in blobs]
 
 
+def _rules(cfg: Config) -> dict[str, tuple[ConfigFile, int, Any]]:
+    """name -> (file, index, the rule's raw data with its file's top-level settings)."""
+    out: dict[str, tuple[ConfigFile, int, Any]] = {}
+    for f in cfg.files:
+        top = {k: v for k, v in f.data.items() if k != "rules"}
+        for i, r in enumerate(f.data.get("rules") or []):
+            if isinstance(r, dict) and isinstance(r.get("name"), str):
+                out.setdefault(r["name"], (f, i, (r, top)))
+    return out
+
+
+def resolve_at_ref(current: Config, ref: Config, account: Account, region: str) -> tuple[set[str], list[Schedule]]:
+    """(names whose raw definition is the same at REF, the REF schedules of all other names).
+
+    A rule is resolved from its own data and its file's top-level settings only, so the same data
+    resolves the same: only the others are resolved at REF, and compared by their resolved form.
+    """
+    from ecsched.config.build import build_rule
+
+    now, before = _rules(current), _rules(ref)
+    same = {n for n, (_f, _i, raw) in before.items() if n in now and now[n][2] == raw}
+    out = []
+    for name, (f, i, _raw) in before.items():
+        if name not in same:
+            f.locations = {}  # REF's lines are never shown: skip working them out
+            out.append(build_rule(f, i, account, region))
+    return same, out
+
+
 def since(ctx: Context, ref: str, now: list[Schedule], account: Account, region: str) -> Changes:
     """Compare the resolved working-tree schedules `now` with the config at `ref`."""
     patterns = ctx.config_paths
@@ -161,11 +196,11 @@ def since(ctx: Context, ref: str, now: list[Schedule], account: Account, region:
         try:
             cfg = config.load(paths, ext_str=_kv(ctx.extra("ext_str")), ext_code=_kv(ctx.extra("ext_code")),
                               aws_factory=ctx.aws, validate=False)
-            before = cfg.schedules(account, region)
+            same, before = resolve_at_ref(ctx.config(), cfg, account, region)
         except Exception as e:  # an invalid config at REF: compare everything, as a full diff would
             why = str(e).splitlines()[0] if str(e) else type(e).__name__
             ctx.warn(f"--changed-since {ref}: cannot resolve the config at {ref} ({why}); every rule counts as "
                      "changed")
             return Changes(ref, {s.name for s in now}, fallback=why)
-    changed, deleted = compare(now, before)
+    changed, deleted = compare([s for s in now if s.name not in same], before)
     return Changes(ref, changed, deleted)

@@ -114,6 +114,21 @@ def test_a_top_level_change_changes_every_rule(quota_aws: QuotaServer, cli: Call
     assert set(changes(res).values()) == {"update"} and len(changes(res)) == 6
 
 
+def test_a_rewrite_that_resolves_the_same_is_not_a_change(quota_aws: QuotaServer, cli: Callable[..., Result],
+                                                          tmp_path: Path) -> None:
+    repo = seeded(quota_aws, cli, tmp_path)
+    path = repo / "ecsched.yaml"
+    # Spelled differently, resolved the same: the default task count made explicit, a short role name
+    # written as its ARN.
+    text = path.read_text().replace("  - name: job-00001\n", "  - name: job-00001\n    taskCount: 1\n")
+    role = "    role: arn:aws:iam::123456789012:role/ecsEventsRole\n"
+    text = text.replace("  - name: job-00004\n", "  - name: job-00004\n" + role)
+    path.write_text(text)
+    res = cli("-c", str(path), "diff", "--changed-since", "origin/main", "--format", "json")
+    assert changes(res) == {}
+    assert "0 of 6 rules changed" in res.err
+
+
 def test_ref_can_be_a_branch_tag_or_commit(quota_aws: QuotaServer, cli: Callable[..., Result],
                                            tmp_path: Path) -> None:
     repo = seeded(quota_aws, cli, tmp_path)
