@@ -382,3 +382,13 @@ def test_dry_run_writes_nothing(aws: str, cli: Callable[..., Result], tmp_path: 
     assert "dry run" in res.out and "+ create new" in res.out and "- delete gone" in res.out
     assert writes(calls) == 0, calls
     assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep", "gone"}
+
+
+def test_prune_removes_an_owned_rule_whose_shape_ecsched_does_not_model(aws: str, cli: Callable[..., Result],
+                                                                        tmp_path: Path) -> None:
+    assert cli("-c", write_config(tmp_path, [rule("keep"), rule("odd")]), "apply").code == 0
+    client("events").put_targets(Rule="odd", Targets=[{"Id": "extra", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
+    path = write_config(tmp_path, [rule("keep")])
+    res = cli("-c", path, "apply", "--prune")
+    assert res.code == 0, res.err
+    assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep"}

@@ -59,9 +59,9 @@ def rule_dicts(draw: st.DrawFn, name: str) -> dict[str, Any]:
         r["role"] = draw(st.sampled_from(["batchRole", "service-role/batch", f"arn:aws:iam::{ACCOUNT}:role/x"]))
     if "group" in opt:
         r["group"] = draw(ident)
-    if "platform_version" in opt:
-        r["platform_version"] = draw(st.sampled_from(["LATEST", "1.4.0"]))
     launch = draw(st.sampled_from(["none", "EC2", "FARGATE", "cps"]))
+    if "platform_version" in opt and launch in ("FARGATE", "cps"):  # AWS: Fargate only
+        r["platform_version"] = draw(st.sampled_from(["LATEST", "1.4.0"]))
     if launch in ("FARGATE", "cps") or "network" in opt:
         r["network_configuration"] = {"aws_vpc_configuration": {
             "subnets": draw(st.lists(st.sampled_from(["subnet-a", "subnet-b", "subnet-c"]), min_size=1, max_size=3,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ecsched import render
 from ecsched.commands._common import add_selection
@@ -31,8 +32,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "text":
         ctx.out(render.text(plan, color=ctx.color))
 
+    def backend_of(ch: Change) -> Any:
+        s = ch.desired or ch.live
+        if s is not None:
+            return planned.backend_for(ch.backend, s.region)
+        # Pruning an owned rule whose shape is not one we model: it was read by this backend.
+        return next(b for (name, _region), b in planned.backends.items() if name == ch.backend)
+
     def one(ch: Change) -> tuple[Change, list[str], str | None]:
-        backend = planned.backend_for(ch.backend, (ch.desired or ch.live).region)  # type: ignore[union-attr]
+        backend = backend_of(ch)
         try:
             return ch, backend.apply(ch), None
         except Exception as e:  # reported per rule; the next apply converges
