@@ -118,16 +118,42 @@ def run_process(label: str, argv: list[str], env: dict[str, str], cwd: Path, tim
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
         killer = threading.Timer(timeout, proc.kill)  # bounded: a hung run is killed, not waited for
         killer.start()
+        peak = [0]
+        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, argv, peak), daemon=True)
+        watcher.start()
         try:
             _pid, status, usage = os.wait4(proc.pid, 0)
         finally:
             killer.cancel()
+        watcher.join(timeout=1)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)
-        return Run(label, proc.returncode, wall, out.read(), err.read(), maxrss_kb=usage.ru_maxrss,
+        return Run(label, proc.returncode, wall, out.read(), err.read(), maxrss_kb=peak[0],
                    cpu=usage.ru_utime + usage.ru_stime)
+
+
+def _watch_hwm(pid: int, argv: list[str], peak: list[int]) -> None:
+    """The child's peak RSS (VmHWM) from /proc until it exits. Not wait4's ru_maxrss: that counts the
+    harness's own pages, copied at fork before the exec; so is /proc until the exec (checked by cmdline)."""
+    path, cmdline = f"/proc/{pid}/status", "\0".join(argv).encode()
+    for _ in range(100_000):  # bounded; about half an hour at 20 ms
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as c:
+                if not c.read().startswith(cmdline):
+                    time.sleep(0.001)
+                    continue
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]))
+                        break
+                else:
+                    return  # a zombie: it has exited
+        except OSError:
+            return
+        time.sleep(0.02)
 
 
 def ecsched(*args: str) -> list[str]:
