@@ -21,9 +21,9 @@ from ecsched.arns import Account
 from ecsched.errors import EcschedError
 
 DEFAULT_QUOTA = 50.0  # requests per second per API action: EventBridge's documented default
-# The client's bucket holds a little less than AWS's (burst = quota), so that jitter in arrival times
-# never empties AWS's bucket before ours.
-BURST_FRACTION = 0.9
+# The client's bucket holds a little less than AWS's (burst = quota): two tokens of 50 absorb the jitter
+# between when a call leaves and when it arrives.
+BURST_FRACTION = 0.96
 DEFAULT_MAX_ATTEMPTS = 10  # with backoff, rides out throttling from others sharing the quota
 
 

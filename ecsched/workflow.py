@@ -269,8 +269,9 @@ class EarlyRead:
         try:
             from ecsched import arns
 
-            account = self.aws.account()
-            self.arns = {arns.cluster_arn(c, account, self.region) for c in self.cluster_names}
+            if self.full_prune:  # only pruning needs the account (cluster ARNs) before reading
+                account = self.aws.account()
+                self.arns = {arns.cluster_arn(c, account, self.region) for c in self.cluster_names}
             self._ready.set()
             for lv in _read(self.backend, self.names, self.arns, self.full_prune):
                 self._queue.put(lv)
