@@ -398,6 +398,7 @@ class RunResult:
     exit_code: int = 0
     waited: bool = True
     timed_out: bool = False
+    timeout: float | None = None
     signal_name: str | None = None
     stop_requested: bool = False
 
@@ -545,7 +546,7 @@ class Runner:
 
     # the run ----------------------------------------------------------------------------------
     def run(self, rule: str, request: dict[str, Any], td: TaskDefinitionInfo | None) -> RunResult:
-        result = RunResult(rule=rule, request=request)
+        result = RunResult(rule=rule, request=request, timeout=self.opts.timeout)
         if not self.opts.wait:
             self._start(result)
             result.waited = False
@@ -664,8 +665,10 @@ class Runner:
             seen.add(arn)
             before = result.tasks.get(arn, {}).get("lastStatus")
             result.tasks[arn] = t
-            if before != t.get("lastStatus") and not self.ctx.stderr.isatty():
-                self._note(f"ecsched: task {task_id(arn)}: {t.get('lastStatus')}")
+            # Off a terminal each change is a line (the summary reports STOPPED); on one, the status line.
+            now_status = t.get("lastStatus")
+            if now_status != before and now_status != "STOPPED" and not self.ctx.stderr.isatty():
+                self._note(f"ecsched: task {task_id(arn)}: {now_status}")
         for arn in result.task_arns:
             if arn in seen:
                 missing.pop(arn, None)
@@ -721,20 +724,24 @@ def summary_lines(result: RunResult) -> list[str]:
     lines = []
     for arn in result.task_arns:
         t = result.task_json(arn)
-        head = f"{task_id(arn)} {t['lastStatus']}"
+        head = f"task {task_id(arn)}: {t['lastStatus']}"
         if t["duration"] is not None:
             head += f" after {format_duration(t['duration'])}"
         lines.append(head)
         if t["stopCode"] or t["stoppedReason"]:
             lines.append(f"  stopCode: {t['stopCode'] or '-'}; stoppedReason: {t['stoppedReason'] or '-'}")
-        for c in t["containers"]:
+        for c in t["containers"] if t["lastStatus"] == "STOPPED" else []:
             code = "no exit code" if c["exitCode"] is None else f"exit code {c['exitCode']}"
             reason = f" ({c['reason']})" if c.get("reason") else ""
             ess = "" if c["essential"] else " (not essential)"
             lines.append(f"  {c['name']}{ess}: {code}{reason}")
     if result.timed_out:
-        lines.append("timed out" + ("; stop requested" if result.stop_requested else
-                                    "; the task keeps running (--stop-on-timeout stops it)"))
+        after = ""
+        if result.timeout:
+            limit = result.timeout
+            after = f" after {limit:g}s" if limit < 60 else f" after {format_duration(limit)}"
+        lines.append(f"timed out{after}" + ("; stop requested" if result.stop_requested else
+                                            "; the task keeps running (--stop-on-timeout would stop it)"))
     if result.signal_name:
         lines.append(f"interrupted by {result.signal_name}; stop requested")
     return lines

@@ -85,6 +85,17 @@ def test_dry_run_prints_the_request_eventbridge_would_send_and_starts_nothing(cl
         "startedBy": STARTED_BY,
     }
     assert client("ecs").list_tasks(cluster="api")["taskArns"] == []
+    assert_valid_run_task_input(req)
+
+
+def assert_valid_run_task_input(req: dict[str, Any]) -> None:
+    """The request is valid RunTask input as botocore's service model defines it (so AWS, and
+    `aws ecs run-task --cli-input-json`, take it as it is)."""
+    from botocore.validate import ParamValidator
+
+    shape = client("ecs").meta.service_model.operation_model("RunTask").input_shape
+    report = ParamValidator().validate(req, shape)
+    assert not report.has_errors(), report.generate_report()
 
 
 def test_dry_run_keeps_capacity_providers_and_every_ecs_parameter(cli, env, tmp_path):
@@ -140,6 +151,7 @@ rules:
     assert req["placementStrategy"] == [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
     assert req["startedBy"] == "ecsched/spot-batch"
     assert "overrides" not in req
+    assert_valid_run_task_input(req)
 
 
 def test_runs_a_disabled_rule_never_applied_with_the_scheduled_parameters(cli, env):
@@ -372,6 +384,10 @@ def test_timeout_exits_124_and_leaves_the_task_running(cli, env):
         out = json.loads(r.out)
         assert out["timedOut"] is True and out["exitCode"] == 124
         assert describe("api", out["taskArn"])["lastStatus"] == "RUNNING"
+        r = run(cli, env, "--rule", "nightly-report", "--timeout", "0.3s")
+        assert r.code == 124
+        assert "timed out after 0.3s; the task keeps running" in r.err
+        assert "exit code" not in r.err  # a running task has none to report
 
 
 def test_timeout_with_stop_on_timeout_stops_the_task(cli, env):

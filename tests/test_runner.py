@@ -358,7 +358,8 @@ def test_runner_polls_until_stopped_and_reads_the_logs(moto_task):
     assert result.exit_code == 0
     assert result.tasks[result.task_arns[0]]["lastStatus"] == "STOPPED"
     assert ctx.stdout.getvalue() == "hello\nmulti\nline\nlast words\n"  # type: ignore[attr-defined]
-    assert "STOPPED" in ctx.stderr.getvalue()  # type: ignore[attr-defined]
+    assert ": DEPROVISIONING\n" in ctx.stderr.getvalue()  # type: ignore[attr-defined]
+    assert summary_lines(result)[0] == f"task {result.task_arns[0].rsplit('/', 1)[1]}: STOPPED"
 
 
 def test_runner_no_wait_returns_at_once(moto_task):
@@ -487,3 +488,22 @@ def test_second_signal_gives_up_waiting():
         stubber.assert_no_pending_responses()
     assert result.exit_code == 130
     assert result.tasks[TASK]["lastStatus"] == "STOPPING"
+
+
+def test_several_tasks_label_lines_with_container_and_task():
+    t1, t2 = TASK, TASK.replace("0123456789abcdef0123", "fedcba98765432100123")
+    streams = [LogStream(t1, "app", "/g", REGION, "s1"), LogStream(t2, "app", "/g", REGION, "s2")]
+    LogFollower(FakeAws(), streams, print, print)
+    assert [s.label for s in streams] == ["app/01234567", "app/fedcba98"]
+
+
+def test_several_tasks_exit_with_the_first_failure():
+    from ecsched.runner import RunResult
+
+    t2 = TASK.replace("0123", "9999")
+    r = RunResult(rule="r", request={}, task_arns=[TASK, t2], essential=["app"], tasks={
+        TASK: _task({"name": "app", "exitCode": 0}), t2: _task({"name": "app", "exitCode": 5})})
+    runner = Runner(make_ctx(), FakeAws(), REGION, RunOptions())
+    assert runner._exit_code(r) == 5
+    r.failures = [{"reason": "RESOURCE:MEMORY"}]  # one of the requested tasks did not start
+    assert runner._exit_code(r) == EXIT_NOT_STARTED
