@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +55,7 @@ class NotStarted(EcschedError):
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def poll_interval(environ: dict[str, str] | None = None) -> float:
+def poll_interval(environ: Mapping[str, str] | None = None) -> float:
     """Seconds between DescribeTasks calls: $ECSCHED_POLL_INTERVAL, default 6."""
     raw = (environ if environ is not None else os.environ).get("ECSCHED_POLL_INTERVAL", "")
     if not raw:
