@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ecsched import arns
@@ -243,6 +243,8 @@ def build_request(target: EcsTarget, *, rule: str, adj: Adjustments | None = Non
             {"type": s.type, **({"field": s.field} if s.field else {})} for s in target.placement_strategy
         ]
     ov = apply_adjustments(overrides(target), adj, container)
+    if target.dedupe:
+        ov = with_dedupe_env(ov, rule)
     if ov:
         req["overrides"] = ov
     if target.propagate_tags:
@@ -253,6 +255,18 @@ def build_request(target: EcsTarget, *, rule: str, adj: Adjustments | None = Non
     req["enableExecuteCommand"] = target.enable_execute_command
     req["startedBy"] = started_by(rule)
     return req
+
+
+def with_dedupe_env(ov: dict[str, Any], rule: str, now: datetime | None = None) -> dict[str, Any]:
+    """What EventBridge passes a `dedupe: true` rule's containers, for `ecsched lock` inside the task. A
+    manual run gets its own "scheduled time", so lock never skips it as a duplicate delivery."""
+    stamp = (now or datetime.now(UTC)).strftime("manual-%Y-%m-%dT%H:%M:%SZ")
+    for co in ov.get("containerOverrides", []):
+        env = {e["name"]: e["value"] for e in co.get("environment") or []}
+        env.setdefault("ECSCHED_RULE", rule)
+        env.setdefault("ECSCHED_SCHEDULED_TIME", stamp)
+        co["environment"] = [{"name": k, "value": v} for k, v in env.items()]
+    return ov
 
 
 def apply_adjustments(ov: dict[str, Any], adj: Adjustments, container: str | None) -> dict[str, Any]:

@@ -507,3 +507,26 @@ def test_several_tasks_exit_with_the_first_failure():
     assert runner._exit_code(r) == 5
     r.failures = [{"reason": "RESOURCE:MEMORY"}]  # one of the requested tasks did not start
     assert runner._exit_code(r) == EXIT_NOT_STARTED
+
+
+def test_a_dedupe_rule_runs_with_the_variables_ecsched_lock_reads() -> None:
+    from datetime import UTC, datetime
+
+    from ecsched.model import ContainerOverride, EcsTarget
+    from ecsched.runner import build_request, with_dedupe_env
+
+    target = EcsTarget(target_id="r", cluster_arn="arn:aws:ecs:us-east-1:1:cluster/c", role_arn="x",
+                       task_definition_arn="arn:aws:ecs:us-east-1:1:task-definition/t",
+                       container_overrides=(ContainerOverride("app", ("ecsched", "lock", "--", "true"),
+                                                              (("APP_ENV", "prod"),)),), dedupe=True)
+    env = {e["name"]: e["value"] for e in
+           build_request(target, rule="nightly")["overrides"]["containerOverrides"][0]["environment"]}
+    assert env["APP_ENV"] == "prod"
+    assert env["ECSCHED_RULE"] == "nightly"
+    assert env["ECSCHED_SCHEDULED_TIME"].startswith("manual-")
+    fixed = with_dedupe_env({"containerOverrides": [{"name": "app"}]}, "nightly", datetime(2026, 11, 30, tzinfo=UTC))
+    assert fixed["containerOverrides"][0]["environment"][1] == {"name": "ECSCHED_SCHEDULED_TIME",
+                                                                "value": "manual-2026-11-30T00:00:00Z"}
+    plain = build_request(EcsTarget(target_id="r", cluster_arn="c", role_arn="x", task_definition_arn="t",
+                                    container_overrides=(ContainerOverride("app"),)), rule="nightly")
+    assert "environment" not in plain["overrides"]["containerOverrides"][0]
