@@ -6,27 +6,34 @@ Each module in ``ecsched/commands/`` is one subcommand, named after the module. 
     add_arguments(parser) -> None              its own options
     run(args, ctx: Context) -> int             the work; returns the exit code
 
-Exit codes: 0 success, 1 error, 2 differences found (``diff --exit-code``); ``run`` and ``lock``
-pass a task's or child's code through.
+Exit codes: 0 success, 1 error (usage errors too), 2 differences found (``diff --exit-code``); ``run``
+and ``lock`` pass a task's or child's code through.
+
+A command's module is imported only when that command runs (``--help`` reads each HELP from the
+source), so ``ecsched --help`` and ``ecsched validate`` start fast and never import boto3.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any, NoReturn
 
 from ecsched import __version__
-from ecsched.errors import EcschedError
+from ecsched.errors import ConfigError, EcschedError
 
 # Global options, accepted before and after the subcommand. (dest, flags, kwargs)
+# The single-dash and `--conf` spellings are ecschedule's (Go's flag package takes -x and --x alike).
 _GLOBALS: list[tuple[str, list[str], dict[str, object]]] = [
-    ("config", ["-c", "--config", "-conf"], {"action": "append", "metavar": "FILE",
-                                              "help": "config file (repeatable; globs; default ecsched.yaml)"}),
+    ("config", ["-c", "--config", "-conf", "--conf"],
+     {"action": "append", "metavar": "FILE", "help": "config file (repeatable; globs; default ecsched.yaml)"}),
     ("region", ["--region"], {"help": "AWS region (default: the config's, then the environment's)"}),
     ("profile", ["--profile"], {"help": "AWS shared-config profile"}),
     ("ext_str", ["--ext-str", "-ext-str"], {"action": "append", "metavar": "K=V|K",
@@ -36,6 +43,47 @@ _GLOBALS: list[tuple[str, list[str], dict[str, object]]] = [
     ("no_color", ["--no-color", "-no-color"], {"action": "store_true", "help": "no colour (also NO_COLOR)"}),
     ("debug", ["--debug"], {"action": "store_true", "help": "show tracebacks of internal errors"}),
 ]
+
+_HELP_LINE = re.compile(r"""^HELP\s*=\s*(?P<value>(?:"[^"\\\n]*"|'[^'\\\n]*'))\s*$""", re.MULTILINE)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1: exit code 2 means "differences found" (diff --exit-code)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+class _LazyCommand(_Parser):
+    """A subcommand's parser, filled in only when that subcommand is used (or its --help shown): so
+    `ecsched validate` and `ecsched --help` import one command module, or none, and never boto3."""
+
+    module_name: str | None = None
+
+    def populate(self) -> None:
+        if self.module_name is None:
+            return
+        mod = importlib.import_module(f"ecsched.commands.{self.module_name}")
+        self.module_name = None
+        mod.add_arguments(self)
+        _add_globals(self, sub=True)
+        self.set_defaults(_module=mod)
+
+    def format_help(self) -> str:
+        self.populate()
+        return super().format_help()
+
+
+class _LazySubcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Fills in the chosen subcommand's parser just before argparse hands it the rest of the line."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        chosen = self._name_parser_map.get(values[0]) if values else None
+        if isinstance(chosen, _LazyCommand):
+            chosen.populate()
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
@@ -47,27 +95,46 @@ def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
         group.add_argument(*flags, dest=("sub_" + dest) if sub else dest, **kwargs, **extra)  # type: ignore[arg-type]
 
 
-def command_modules() -> dict[str, ModuleType]:
+def command_names() -> list[str]:
     import ecsched.commands as pkg
 
-    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
-    return {n: importlib.import_module(f"ecsched.commands.{n}") for n in names}
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+def command_help(name: str) -> str:
+    """A command's one-line HELP, read from its source when it is a plain string (no import)."""
+    import ecsched.commands as pkg
+
+    for folder in pkg.__path__:
+        try:
+            with open(os.path.join(folder, f"{name}.py"), encoding="utf-8") as f:
+                m = _HELP_LINE.search(f.read())
+        except OSError:
+            continue
+        if m:
+            return str(ast.literal_eval(m["value"]))
+    return str(importlib.import_module(f"ecsched.commands.{name}").HELP)
+
+
+def command_modules() -> dict[str, ModuleType]:
+    return {n: importlib.import_module(f"ecsched.commands.{n}") for n in command_names()}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ecsched",
         description="Schedule-as-code for Amazon ECS scheduled tasks (ecschedule-compatible).",
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"ecsched {__version__}")
+    parser.register("action", "parsers", _LazySubcommands)
+    parser.add_argument("--version", "-version", action="version", version=f"ecsched {__version__}")
     _add_globals(parser, sub=False)
-    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, mod in command_modules().items():
-        p = subs.add_parser(name, help=mod.HELP, description=mod.HELP, allow_abbrev=False)
-        mod.add_arguments(p)
-        _add_globals(p, sub=True)
-        p.set_defaults(_module=mod)
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_LazyCommand)
+    for name in command_names():
+        text = command_help(name)
+        p = subs.add_parser(name, help=text, description=text, allow_abbrev=False)
+        assert isinstance(p, _LazyCommand)
+        p.module_name = name
     return parser
 
 
@@ -117,6 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = Context.from_args(args)
     try:
         return int(args._module.run(args, ctx))
+    except ConfigError as e:
+        # The same lines as `ecsched validate` prints (FILE:LINE:COL: rule NAME: message), so editors
+        # and CI annotate them alike whichever command found them.
+        for problem in e.problems:
+            print(str(problem), file=ctx.stderr)
+        n = len(e.problems)
+        ctx.error(f"{n} problem{'s' if n != 1 else ''} in the configuration")
+        return e.exit_code
     except EcschedError as e:
         for line in str(e).splitlines() or [""]:
             ctx.error(line)

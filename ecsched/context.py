@@ -85,17 +85,22 @@ class Context:
     def config(self) -> Config:
         """The loaded, validated config. Raises ConfigError with every problem found."""
         if self._config is None:
-            from ecsched.config import load
-
-            self._config = load(
-                self.config_paths,
-                ext_str=_kv(getattr(self.args, "ext_str", None)),
-                ext_code=_kv(getattr(self.args, "ext_code", None)),
-                aws_factory=self.aws,
-            )
+            self._config = self.load_config()
             for w in self._config.warnings:
                 self.warn(str(w))
         return self._config
+
+    def load_config(self, *, validate: bool = True) -> Config:
+        """Load the config afresh; `validate=False` skips the schema and limits (render shows a broken file)."""
+        from ecsched.config import load
+
+        return load(
+            self.config_paths,
+            ext_str=_kv(getattr(self.args, "ext_str", None)),
+            ext_code=_kv(getattr(self.args, "ext_code", None)),
+            aws_factory=self.aws,
+            validate=validate,
+        )
 
     # --- AWS --------------------------------------------------------------------------------
     def aws(self, region: str | None = None) -> Aws:

@@ -46,8 +46,10 @@ class EcschedError(Exception):
 class ConfigError(EcschedError):
     """The configuration is invalid. Carries every problem found, not just the first."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
         self.problems = problems
+        # Warnings found on the way, so `validate` can show them next to the errors.
+        self.warnings = list(warnings or [])
         super().__init__("\n".join(str(p) for p in problems))
 
     @classmethod

@@ -1,4 +1,8 @@
-"""`ecsched validate`: check the config fully offline. No AWS call; boto3 is never imported."""
+"""`ecsched validate`: check the config fully offline. No AWS call; boto3 is never imported.
+
+Problems go to stdout, one line each (`FILE:LINE:COL: rule NAME: message`), as linters print them;
+warnings and the summary go to stderr.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         cfg = ctx.config()
     except ConfigError as e:
+        for w in e.warnings:
+            ctx.warn(str(w))
         for problem in e.problems:
             ctx.out(str(problem))
         n = len(e.problems)

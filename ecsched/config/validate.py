@@ -1,14 +1,22 @@
 """Offline validation: the schema, then AWS's own limits (which moto never checks and AWS checks only
 at apply time). Every problem is reported, each located at its file, line and rule.
+
+The schema (schema.json, draft 2020-12, also used by editors) is compiled once into plain Python
+checks: jsonschema would cost more to import than this whole module takes to validate a thousand
+rules, and its messages would need rewording anyway. Only the keywords the schema uses are
+supported; an unsupported one fails loudly at compile time (a test compiles the shipped schema, and
+cross-checks the verdicts against jsonschema).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
+import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from ecsched import expressions
@@ -21,27 +29,197 @@ MAX_INPUT = 8192
 
 @cache
 def schema() -> dict[str, Any]:
-    return dict(json.loads(resources.files("ecsched.config").joinpath("schema.json").read_text()))
+    # Beside this module (package data); importlib.resources would cost more to import than this takes.
+    with open(os.path.join(os.path.dirname(__file__), "schema.json"), encoding="utf-8") as f:
+        return dict(json.load(f))
+
+
+# --- the schema, compiled ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One schema violation: `kind` is the keyword, `path` where, `detail` what the message needs."""
+
+    kind: str
+    path: Path
+    instance: Any
+    detail: Any = None
+
+
+Check = Callable[[Any, Path, list[SchemaError]], None]
+
+# Keywords that describe rather than constrain (annotations, and editors' extensions).
+_ANNOTATIONS = {"$schema", "$id", "$comment", "$defs", "title", "description", "markdownDescription", "default",
+                "examples", "deprecationMessage", "patternErrorMessage", "errorMessage", "enumDescriptions",
+                "markdownEnumDescriptions", "doNotSuggest", "defaultSnippets"}
+_SUPPORTED = {"type", "properties", "additionalProperties", "required", "items", "enum", "minimum", "maximum",
+              "minLength", "maxLength", "minItems", "maxItems", "maxProperties", "pattern", "propertyNames", "$ref"}
+
+
+def _is_type(v: Any, t: str) -> bool:
+    if t == "string":
+        return isinstance(v, str)
+    if t == "integer":
+        return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+    if t == "number":
+        return isinstance(v, int | float) and not isinstance(v, bool)
+    if t == "boolean":
+        return isinstance(v, bool)
+    if t == "object":
+        return isinstance(v, dict)
+    if t == "array":
+        return isinstance(v, list)
+    if t == "null":
+        return v is None
+    raise ValueError(f"schema: unknown type `{t}`")
+
+
+class _Compiler:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def ref(self, ref: str) -> Check:
+        if not ref.startswith("#/$defs/"):
+            raise ValueError(f"schema: unsupported $ref `{ref}`")
+        name = ref[len("#/$defs/"):]
+        if name not in self.refs:
+            target: list[Check] = []
+            # Registered before compiling, so recursive definitions terminate.
+            self.refs[name] = lambda v, p, out: target[0](v, p, out)
+            target.append(self.compile(self.root["$defs"][name]))
+            self.refs[name] = target[0]
+        return self.refs[name]
+
+    def compile(self, s: dict[str, Any]) -> Check:
+        unknown = set(s) - _SUPPORTED - _ANNOTATIONS
+        if unknown:
+            raise ValueError(f"schema: unsupported keyword(s) {sorted(unknown)}")
+        checks: list[Check] = []
+        if "$ref" in s:
+            checks.append(self.ref(s["$ref"]))
+        types = s.get("type")
+        if types is not None:
+            types = [types] if isinstance(types, str) else list(types)
+        if "enum" in s:
+            choices = list(s["enum"])
+
+            def enum(v: Any, p: Path, out: list[SchemaError]) -> None:
+                if v not in choices or any(type(v) is not type(c) for c in choices if c == v):
+                    out.append(SchemaError("enum", p, v, choices))
+
+            checks.append(enum)
+        lo, hi = s.get("minimum"), s.get("maximum")
+        if lo is not None or hi is not None:
+            def bounds(v: Any, p: Path, out: list[SchemaError]) -> None:
+                if isinstance(v, int | float) and not isinstance(v, bool) and (
+                        (lo is not None and v < lo) or (hi is not None and v > hi)):
+                    out.append(SchemaError("range", p, v, (lo, hi)))
+
+            checks.append(bounds)
+        self._strings(s, checks)
+        self._arrays(s, checks)
+        self._objects(s, checks)
+
+        def check(v: Any, p: Path, out: list[SchemaError]) -> None:
+            if types is not None and not any(_is_type(v, t) for t in types):
+                out.append(SchemaError("type", p, v, types))
+                return  # the other keywords would only repeat it
+            for c in checks:
+                c(v, p, out)
+
+        return check
+
+    def _strings(self, s: dict[str, Any], checks: list[Check]) -> None:
+        min_len, max_len = s.get("minLength"), s.get("maxLength")
+        if min_len is not None or max_len is not None:
+            def length(v: Any, p: Path, out: list[SchemaError]) -> None:
+                if isinstance(v, str) and ((min_len is not None and len(v) < min_len)
+                                           or (max_len is not None and len(v) > max_len)):
+                    out.append(SchemaError("length", p, v, (min_len, max_len)))
+
+            checks.append(length)
+        if "pattern" in s:
+            rx = re.compile(s["pattern"])
+            hint = s.get("patternErrorMessage") or f"must match the pattern {s['pattern']}"
+
+            def pattern(v: Any, p: Path, out: list[SchemaError]) -> None:
+                # An empty string is minLength's to report.
+                if isinstance(v, str) and v and not rx.search(v):
+                    out.append(SchemaError("pattern", p, v, hint))
+
+            checks.append(pattern)
+
+    def _arrays(self, s: dict[str, Any], checks: list[Check]) -> None:
+        min_items, max_items = s.get("minItems"), s.get("maxItems")
+        if min_items is not None or max_items is not None:
+            def count(v: Any, p: Path, out: list[SchemaError]) -> None:
+                if isinstance(v, list) and ((min_items is not None and len(v) < min_items)
+                                            or (max_items is not None and len(v) > max_items)):
+                    out.append(SchemaError("items", p, v, (min_items, max_items)))
+
+            checks.append(count)
+        if "items" in s:
+            item = self.compile(s["items"])
+
+            def items(v: Any, p: Path, out: list[SchemaError]) -> None:
+                if isinstance(v, list):
+                    for i, x in enumerate(v):
+                        item(x, (*p, i), out)
+
+            checks.append(items)
+
+    def _objects(self, s: dict[str, Any], checks: list[Check]) -> None:
+        props = {k: self.compile(v) for k, v in s.get("properties", {}).items()}
+        required = list(s.get("required", []))
+        extra = s.get("additionalProperties", True)
+        extra_check = self.compile(extra) if isinstance(extra, dict) else None
+        names = self.compile(s["propertyNames"]) if "propertyNames" in s else None
+        max_props = s.get("maxProperties")
+        allowed = sorted(props)
+        if not (props or required or extra is not True or names or max_props is not None):
+            return
+
+        def obj(v: Any, p: Path, out: list[SchemaError]) -> None:
+            if not isinstance(v, dict):
+                return
+            for key in required:
+                if key not in v:
+                    out.append(SchemaError("required", p, v, key))
+            if max_props is not None and len(v) > max_props:
+                out.append(SchemaError("properties", p, v, max_props))
+            for key, value in v.items():
+                if names is not None:
+                    bad: list[SchemaError] = []
+                    names(key, p, bad)
+                    out += [SchemaError("key", p, key, e) for e in bad]
+                c = props.get(key)
+                if c is not None:
+                    c(value, (*p, key), out)
+                elif extra is False:
+                    out.append(SchemaError("unknown", (*p, key), key, allowed))
+                elif extra_check is not None:
+                    extra_check(value, (*p, key), out)
+
+        checks.append(obj)
 
 
 @cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(schema())
+def compiled() -> Check:
+    return _Compiler(schema()).compile(schema())
 
 
-def _properties_at(path: Path) -> list[str]:
-    s = schema()
-    node: dict[str, Any] = s
-    for part in path:
-        if isinstance(part, int):
-            node = node.get("items", {})
-        else:
-            node = node.get("properties", {}).get(part, {})
-        if "$ref" in node:
-            node = s["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-    return list(node.get("properties", {}))
+def schema_errors(data: Any) -> list[SchemaError]:
+    out: list[SchemaError] = []
+    compiled()(data, (), out)
+    return out
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+_WORDS = {"string": "a string", "integer": "an integer", "boolean": "true or false", "array": "a list",
+          "object": "a mapping", "number": "a number", "null": "empty"}
 
 
 def _type_name(v: Any) -> str:
@@ -51,49 +229,72 @@ def _type_name(v: Any) -> str:
 
 def _key_name(path: Path) -> str:
     keys = [p for p in path if isinstance(p, str)]
-    return f"`{keys[-1]}`" if keys else "the top level"
+    if not keys:
+        return "the top level"
+    if isinstance(path[-1], int):
+        return f"`{keys[-1]}[{path[-1]}]`"
+    return f"`{keys[-1]}`"
 
 
-def _schema_problems(f: ConfigFile) -> list[Problem]:
-    problems = []
-    for err in _validator().iter_errors(f.data):
-        path: Path = tuple(err.absolute_path)
-        rule = _rule_name(f, path)
-        if err.validator == "additionalProperties":
-            allowed = _properties_at(path)
-            extra = [k for k in err.instance if k not in allowed]
-            for key in extra:
-                near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean `{near[0]}`?" if near else f"; valid keys here: {', '.join(sorted(allowed))}"
-                problems.append(Problem(f"unknown key `{key}`{hint}", rule=rule, **f.where((*path, key))))
-            continue
-        if err.validator == "required":
-            missing = re.findall(r"'([^']+)' is a required property", err.message)
-            for key in missing:
-                problems.append(Problem(f"missing required key `{key}`", rule=rule, **f.where(path)))
-            continue
-        if err.validator == "type":
-            want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-            words = {"string": "a string", "integer": "an integer", "boolean": "true or false",
-                     "array": "a list", "object": "a mapping", "number": "a number", "null": "empty"}
-            expected = " or ".join(str(words.get(w, w)) for w in want)
-            msg = f"{_key_name(path)} must be {expected}, not {_type_name(err.instance)}"
-            if "integer" in want and isinstance(err.instance, str) and err.instance.isdigit():
-                msg += f" (write {err.instance} without quotes)"
-            problems.append(Problem(msg, rule=rule, **f.where(path)))
-            continue
-        if err.validator == "enum":
-            choices = ", ".join(str(c) for c in err.validator_value)
-            problems.append(Problem(f"{_key_name(path)} must be one of {choices}, not `{err.instance}`",
-                                    rule=rule, **f.where(path)))
-            continue
-        if err.validator in ("minimum", "maximum"):
-            problems.append(Problem(f"{_key_name(path)} {err.instance} is out of range "
-                                    f"({'at least' if err.validator == 'minimum' else 'at most'} "
-                                    f"{err.validator_value})", rule=rule, **f.where(path)))
-            continue
-        problems.append(Problem(f"{_key_name(path)}: {err.message}", rule=rule, **f.where(path)))
-    return problems
+def _span(lo: Any, hi: Any, unit: str = "") -> str:
+    if lo is not None and hi is not None:
+        return f"{lo}-{hi}{unit}"
+    return f"at least {lo}{unit}" if lo is not None else f"at most {hi}{unit}"
+
+
+def _message(e: SchemaError) -> str:
+    key = _key_name(e.path)
+    if e.kind == "unknown":
+        import difflib
+
+        near = difflib.get_close_matches(str(e.instance), e.detail, n=1, cutoff=0.6)
+        if not near:  # `Launch_Type`, `scheduleexpression`: spelling differs only in case or `_`
+            folded = {re.sub(r"[_\-]", "", k).lower(): k for k in e.detail}
+            hit = folded.get(re.sub(r"[_\-]", "", str(e.instance)).lower())
+            near = [hit] if hit else []
+        hint = f"; did you mean `{near[0]}`?" if near else f"; valid keys here: {', '.join(e.detail)}"
+        return f"unknown key `{e.instance}`{hint}"
+    if e.kind == "required":
+        return f"missing required key `{e.detail}`"
+    if e.kind == "type":
+        # `null` is allowed where leaving the key empty is: not worth naming as a choice.
+        wanted = [t for t in e.detail if t != "null"] or ["null"]
+        expected = " or ".join(_WORDS.get(t, t) for t in wanted)
+        msg = f"{key} must be {expected}, not {_type_name(e.instance)}"
+        if "integer" in e.detail and isinstance(e.instance, str) and e.instance.strip().isdigit():
+            msg += f" (write {e.instance.strip()} without quotes)"
+        elif "string" in e.detail and isinstance(e.instance, int | float) and not isinstance(e.instance, bool):
+            msg += f' (quote it: "{e.instance}")'
+        elif "string" in e.detail and isinstance(e.instance, bool):
+            msg += " (quote it if you meant the text)"
+        return msg
+    if e.kind == "enum":
+        choices = ", ".join(str(c) for c in e.detail)
+        near = [c for c in e.detail if isinstance(c, str) and str(e.instance).lower() == c.lower()]
+        hint = f"; did you mean `{near[0]}`?" if near else ""
+        return f"{key} must be one of {choices}, not `{e.instance}`{hint}"
+    if e.kind == "range":
+        return f"{key} {e.instance} is out of range {_span(*e.detail)}"
+    if e.kind == "length":
+        lo, hi = e.detail
+        if lo and not e.instance:
+            return f"{key} must not be empty"
+        return f"{key} is {len(e.instance)} characters long; allowed: {_span(lo, hi, ' characters')}"
+    if e.kind == "pattern":
+        return f"{key} `{e.instance}` {e.detail}"
+    if e.kind == "items":
+        lo, hi = e.detail
+        if lo and not e.instance:
+            return f"{key} must not be empty"
+        return f"{key} has {len(e.instance)} items; allowed: {_span(lo, hi)}"
+    if e.kind == "key":  # a property name breaks `propertyNames`: say which, briefly
+        k = str(e.instance)
+        shown = k if len(k) <= 40 else k[:40] + "…"
+        inner = _message(SchemaError(e.detail.kind, ("x",), e.detail.instance, e.detail.detail))
+        return f"{key} key `{shown}`{inner[len('`x`'):]}"
+    if e.kind == "properties":
+        return f"{key} has {len(e.instance)} entries; at most {e.detail} allowed"
+    return f"{key}: {e.kind}"  # pragma: no cover - every kind above
 
 
 def _rule_name(f: ConfigFile, path: Path) -> str | None:
@@ -105,93 +306,150 @@ def _rule_name(f: ConfigFile, path: Path) -> str | None:
     return None
 
 
+def _schema_problems(f: ConfigFile) -> list[Problem]:
+    return [Problem(_message(e), rule=_rule_name(f, e.path), **f.where(e.path)) for e in schema_errors(f.data)]
+
+
+# --- AWS's limits beyond the schema ----------------------------------------------------------------
+
+
+def _flexible_window_problem(value: Any) -> str | None:
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        return f"flexibleTimeWindow must be `off` or a number of minutes (1-1440), not `{value}`"
+    if not 1 <= int(value) <= 1440:
+        return f"flexibleTimeWindow {value} is out of range: `off`, or 1-1440 minutes"
+    return None
+
+
+def _date(text: str, tz: str) -> datetime | None:
+    """An ISO date or date-time; without an offset it is read in `tz` (as the Scheduler backend does)."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        try:
+            when = when.replace(tzinfo=ZoneInfo(tz))
+        except (KeyError, ValueError):  # a bad timezone is reported on its own
+            when = when.replace(tzinfo=UTC)
+    return when
+
+
 def _check_rule(f: ConfigFile, i: int, r: dict[str, Any], top: dict[str, Any]) -> tuple[list[Problem], list[Problem]]:
-    """AWS's limits for one (schema-valid) rule. Returns (errors, warnings)."""
+    """AWS's limits for one rule that the schema cannot express. Returns (errors, warnings).
+
+    Runs on rules with schema errors too (every problem is reported), so each check looks at the
+    types it needs and leaves wrong types to the schema's messages.
+    """
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    name = str(r.get("name", f"#{i + 1}"))
+    name = str(r["name"]) if r.get("name") is not None else f"#{i + 1}"
     base: Path = ("rules", i)
 
     def err(msg: str, *key: str | int) -> None:
         errors.append(Problem(msg, rule=name, **f.where((*base, *key))))
 
-    if not NAME_RE.match(name):
-        if len(name) > 64:
-            err(f"the name is {len(name)} characters; EventBridge allows at most 64", "name")
-        else:
-            err("the name may only contain letters, digits, `.`, `-` and `_`", "name")
-    if len(r.get("description") or "") > 512:
-        err(f"description is {len(r['description'])} characters; EventBridge allows at most 512", "description")
-    tid = r.get("targetId")
-    if tid is not None and not NAME_RE.match(str(tid)):
-        err("targetId must be 1-64 of letters, digits, `.`, `-` and `_`", "targetId")
+    def warn(msg: str, *key: str | int) -> None:
+        warnings.append(Problem(msg, rule=name, **f.where((*base, *key))))
 
-    backend = r.get("backend") or top.get("backend") or "rules"
+    def setting(key: str) -> Any:
+        v = r.get(key)
+        return v if v not in (None, "") else top.get(key)
+
+    backend = setting("backend") or "rules"
     expr_text = r.get("scheduleExpression")
+    tz = setting("timezone")
     if isinstance(expr_text, str):
         try:
-            expressions.parse(expr_text, allow_at=(backend == "scheduler"))
+            expr = expressions.parse(expr_text, allow_at=(backend == "scheduler"))
         except expressions.ExpressionError as e:
-            err(f"scheduleExpression: {e.message}", "scheduleExpression")
-        tz = r.get("timezone") or top.get("timezone")
-        if tz and backend == "rules" and not errors:
-            try:
-                expressions.to_utc_cron(expressions.parse(expr_text), str(tz))
-            except expressions.ExpressionError as e:
-                err(f"timezone: {e.message}", "timezone")
-        elif tz:
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+            shown = "" if expr_text.strip() in e.message else f" `{expr_text}`"
+            err(f"scheduleExpression{shown}: {e.message}", "scheduleExpression")
+        else:
+            if isinstance(tz, str) and tz and backend == "rules":
+                try:
+                    expressions.to_utc_cron(expr, tz)
+                except expressions.ExpressionError as e:
+                    err(f"timezone: {e.message}", "timezone" if r.get("timezone") else "scheduleExpression")
+    if isinstance(tz, str) and tz and (backend != "rules" or not isinstance(expr_text, str)):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-            try:
-                ZoneInfo(str(tz))
-            except (ZoneInfoNotFoundError, ValueError):
-                err(f"timezone `{tz}` is not an IANA time zone (e.g. Asia/Tokyo, UTC)", "timezone")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            err(f"timezone `{tz}` is not an IANA time zone (e.g. Asia/Tokyo, UTC)", "timezone")
 
-    count = r.get("taskCount")
-    if isinstance(count, int) and not 1 <= count <= 10:
-        err(f"taskCount {count} is out of range 1-10 (ECS RunTask starts at most 10 tasks)", "taskCount")
+    if r.get("taskCount") == 0 and not isinstance(r.get("taskCount"), bool):
+        warn("taskCount 0 runs 1 task (as ecschedule reads it); write 1", "taskCount")
 
-    cps = r.get("capacityProviderStrategy") or []
-    if len(cps) > 6:
-        err(f"capacityProviderStrategy has {len(cps)} items; AWS allows at most 6", "capacityProviderStrategy")
-    if cps and r.get("launch_type"):
-        warnings.append(Problem("launch_type is ignored because capacityProviderStrategy is given (AWS rejects "
-                                "both together); remove `launch_type`", rule=name, **f.where((*base, "launch_type"))))
-    vpc = (r.get("network_configuration") or {}).get("aws_vpc_configuration") or {}
-    if len(vpc.get("subnets") or []) > 16:
-        err(f"{len(vpc['subnets'])} subnets; AWS allows at most 16", "network_configuration")
-    if len(vpc.get("security_groups") or []) > 5:
-        err(f"{len(vpc['security_groups'])} security groups; AWS allows at most 5", "network_configuration")
-    fargate = r.get("launch_type") == "FARGATE" or any(
+    launch_type = r.get("launch_type")
+    cps = r.get("capacityProviderStrategy")
+    cps = [c for c in cps if isinstance(c, dict)] if isinstance(cps, list) else []
+    if cps and launch_type:
+        warn("launch_type is ignored because capacityProviderStrategy is given (AWS rejects both together); "
+             "remove `launch_type`", "launch_type")
+    net = r.get("network_configuration")
+    vpc = net.get("aws_vpc_configuration") if isinstance(net, dict) else None
+    vpc = vpc if isinstance(vpc, dict) else {}
+    effective_launch = None if cps else launch_type
+    fargate = effective_launch == "FARGATE" or any(
         str(c.get("capacityProvider", "")).startswith("FARGATE") for c in cps)
-    if fargate and not vpc:
+    if fargate and not net:
         err("FARGATE needs network_configuration.aws_vpc_configuration (subnets, security_groups)",
-            "launch_type" if r.get("launch_type") else "capacityProviderStrategy")
-    if len(r.get("placementConstraints") or []) > 10:
-        err("at most 10 placementConstraints", "placementConstraints")
-    if len(r.get("placementStrategy") or []) > 5:
-        err("at most 5 placementStrategy items", "placementStrategy")
-    tags = r.get("tags") or {}
-    if len(tags) > 50:
-        err(f"{len(tags)} tags; AWS allows at most 50", "tags")
-    for k, v in tags.items():
-        if len(k) > 128 or len(str(v)) > 256:
-            err(f"tag `{k[:40]}`: keys are at most 128 characters and values at most 256", "tags")
-    if r.get("dedupe") and backend == "rules" and r.get("containerOverrides") is None:
+            "capacityProviderStrategy" if cps else "launch_type")
+    if effective_launch in ("EC2", "EXTERNAL") and vpc.get("assign_public_ip") == "ENABLED":
+        err(f"assign_public_ip ENABLED needs FARGATE; with launch_type {effective_launch} use DISABLED",
+            "network_configuration", "aws_vpc_configuration", "assign_public_ip")
+    if effective_launch in ("EC2", "EXTERNAL") and r.get("platform_version"):
+        err(f"platform_version applies to FARGATE only; remove it for launch_type {effective_launch}",
+            "platform_version")
+
+    if backend == "scheduler":
+        problem = _flexible_window_problem(r.get("flexibleTimeWindow"))
+        if problem:
+            err(problem, "flexibleTimeWindow")
+        dates = {}
+        for key in ("startDate", "endDate"):
+            value = r.get(key)
+            if isinstance(value, str) and value.strip():
+                when = _date(value, tz if isinstance(tz, str) else "UTC")
+                if when is None:
+                    err(f"{key} `{value}` is not a date: write e.g. 2026-04-01T09:00:00+09:00, "
+                        "2026-04-01T00:00:00Z or 2026-04-01", key)
+                else:
+                    dates[key] = when
+        if len(dates) == 2 and dates["endDate"] <= dates["startDate"]:
+            err("endDate is not after startDate", "endDate")
+    else:
+        for key in ("flexibleTimeWindow", "startDate", "endDate", "actionAfterCompletion", "scheduleGroup"):
+            if r.get(key) is not None:
+                warn(f"`{key}` applies to `backend: scheduler` only; it is ignored here", key)
+    if r.get("dedupe") is True and not r.get("containerOverrides"):
         err("dedupe needs containerOverrides naming the container that runs `ecsched lock`", "dedupe")
 
     # The Input that carries the overrides is limited to 8,192 characters.
     from ecsched.config.build import target_overrides
 
-    size = len(json.dumps(target_overrides(r), separators=(",", ":"), ensure_ascii=False))
+    try:
+        size = len(json.dumps(target_overrides(r), separators=(",", ":"), ensure_ascii=False))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        size = 0  # wrongly typed overrides: the schema's messages say why
     if size > MAX_INPUT:
         err(f"the overrides are {size} characters as JSON; EventBridge allows at most {MAX_INPUT} "
             "(move long values into the task definition)", "containerOverrides")
     return errors, warnings
 
 
+def _line(p: Problem) -> tuple[int, int]:
+    return (p.line or 0, p.col or 0)
+
+
 def validate_file(f: ConfigFile) -> tuple[list[Problem], list[Problem]]:
-    """(errors, warnings) for one loaded file."""
+    """(errors, warnings) for one loaded file, each in file order."""
     errors = _schema_problems(f)
     warnings: list[Problem] = []
     rules = f.data.get("rules") or []
@@ -199,7 +457,6 @@ def validate_file(f: ConfigFile) -> tuple[list[Problem], list[Problem]]:
         return errors, warnings
     if not rules:
         warnings.append(Problem("no rules: the file declares nothing to schedule", **f.where(("rules",))))
-    broken = {p.rule for p in errors}
     top = f.data
     seen: dict[str, int] = {}
     for i, r in enumerate(rules):
@@ -212,9 +469,9 @@ def validate_file(f: ConfigFile) -> tuple[list[Problem], list[Problem]]:
                                       rule=name, **f.where(("rules", i, "name"))))
             else:
                 seen[name] = i
-        if str(name) in broken:
-            continue  # schema errors first: limits on a wrongly-typed rule would only add noise
         e, w = _check_rule(f, i, r, top)
         errors += e
         warnings += w
+    if errors:
+        errors.sort(key=_line)  # stable: problems on one line keep their order
     return errors, warnings

@@ -1,0 +1,6 @@
+{
+  region: 'us-east-1',
+  rules: [
+    { name: 'a' scheduleExpression: 'rate(1 day)' },
+  ],
+}

@@ -1,0 +1,5 @@
+{
+  region: std.extVar('REGION'),
+  cluster: 'api',
+  rules: [],
+}
