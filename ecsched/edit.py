@@ -33,6 +33,9 @@ import yaml
 from ecsched.errors import EcschedError
 
 _ACTION = re.compile(r"\{\{.*?\}\}", re.S)
+# libyaml's marks count characters, as the pure-Python loader's do (checked with CRLF and non-BMP text),
+# and it is several times faster on big files.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OUR_COMMENT = re.compile(r"\s+#\s*paused \d{4}-\d{2}-\d{2}\b.*$")
 _ANCHOR_KEYS = ("scheduleExpression", "name")
 
@@ -74,6 +77,7 @@ class _Doc:
     kind: str
     rules: list[_Rule] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # resolved, same order as rules
+    data: Any = None  # as loaded (templates masked)
 
 
 def _line_of(text: str, index: int) -> int:
@@ -85,9 +89,9 @@ def _parse(path: str, text: str, kind: str) -> tuple[yaml.Node | None, Any]:
     if kind == "json":
         masked = masked.replace("\t", " ")  # JSON allows tab indentation, YAML does not; same length
     try:
-        node = yaml.compose(masked, Loader=yaml.SafeLoader)
+        node = yaml.compose(masked, Loader=_Loader)
         # Composed twice on purpose: constructing merges `<<:` entries into the nodes in place.
-        data = yaml.load(masked, Loader=yaml.SafeLoader)
+        data = yaml.load(masked, Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
@@ -149,7 +153,7 @@ def _load_doc(path: str) -> _Doc:
     doc = _Doc(path=path, text=text, bom=bom, kind=kind_of(path))
     if doc.kind == "jsonnet":
         return doc
-    root, _ = _parse(path, text, doc.kind)
+    root, doc.data = _parse(path, text, doc.kind)
     seq = _rules_node(path, root)
     if seq is None:
         return doc
@@ -217,7 +221,7 @@ def _rest_is_comment(text: str, index: int) -> bool:
 
 
 def _scalar_one_line(text: str, v: yaml.Node) -> bool:
-    return (isinstance(v, yaml.ScalarNode) and v.style in (None, "'", '"')
+    return (isinstance(v, yaml.ScalarNode) and v.style in (None, "", "'", '"')  # libyaml: '' is plain
             and "\n" not in text[v.start_mark.index:v.end_mark.index])
 
 
@@ -415,7 +419,7 @@ def _inherited(node: yaml.MappingNode) -> bool:
             if isinstance(src, yaml.MappingNode):
                 for k, v in src.value:
                     if isinstance(k, yaml.ScalarNode) and k.value == "disabled" and isinstance(v, yaml.ScalarNode):
-                        loader_data.append(yaml.SafeLoader("").construct_object(v))  # type: ignore[no-untyped-call]
+                        loader_data.append(yaml.constructor.SafeConstructor().construct_object(v))
                         break
     # The first merge source that sets it wins, as in YAML.
     return bool(loader_data[0]) if loader_data else False
@@ -444,11 +448,12 @@ def _jsonnet_refusal(doc: _Doc, names: list[str], want_disabled: bool) -> Ecsche
     return EcschedError("\n".join(out))
 
 
-def _verify(doc: _Doc, new: str, targets: dict[int, bool]) -> None:
-    """The edit must load as intended: those rules paused/running as asked, all else the same."""
-    _, before = _parse(doc.path, doc.text, doc.kind)
+def _verify(doc: _Doc, new: str, targets: dict[int, bool]) -> yaml.Node | None:
+    """The edit must load as intended: those rules paused/running as asked, all else the same.
+    Returns the edited file's node tree."""
+    before = doc.data
     try:
-        _, after = _parse(doc.path, new, doc.kind)
+        root, after = _parse(doc.path, new, doc.kind)
     except EcschedError as e:
         raise EcschedError(f"{doc.path}: the edit would not parse ({e}); nothing was written: "
                            "please report this, and edit by hand") from None
@@ -466,6 +471,7 @@ def _verify(doc: _Doc, new: str, targets: dict[int, bool]) -> None:
     if not ok:
         raise EcschedError(f"{doc.path}: the edit did not load as intended; nothing was written: please report "
                            "this, and edit `disabled:` by hand")
+    return root
 
 
 def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reason: str | None = None,
@@ -503,7 +509,7 @@ def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reaso
         if comment and d.kind == "json":
             raise EcschedError(f"{d.path}: JSON has no comments, so --reason cannot be kept there; leave out "
                                "--reason and give the reason in the pull request")
-        _, data = _parse(d.path, d.text, d.kind)
+        data = d.data
         splices: list[_Splice] = []
         fe = FileEdit(path=d.path, old=d.text, new=d.text, bom=d.bom)
         targets: dict[int, bool] = {}
@@ -524,8 +530,8 @@ def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reaso
             targets[i] = disabled
         fe.new = _apply(d.text, splices)
         if fe.changed:
-            _verify(d, fe.new, targets)
-            fe.edits = _describe_edits(d, fe.new, [(d.names[i]) for i in targets])
+            new_root = _verify(d, fe.new, targets)
+            fe.edits = _describe_edits(d, fe.new, new_root, sorted(targets))
         out.append(fe)
     return out
 
@@ -534,22 +540,20 @@ def _has_magic(p: str) -> bool:
     return any(c in p for c in "*?[")
 
 
-def _describe_edits(d: _Doc, new: str, names: list[str]) -> list[RuleEdit]:
+def _describe_edits(d: _Doc, new: str, new_root: yaml.Node | None, indexes: list[int]) -> list[RuleEdit]:
     """Which `disabled:` line each edited rule gained, changed or lost, read back from the result."""
+    seq = _rules_node(d.path, new_root)
     out: list[RuleEdit] = []
-    for name in names:
-        before, bline = _disabled_line(d.path, d.text, d.kind, name, d.names)
-        after, aline = _disabled_line(d.path, new, d.kind, name, d.names)
-        out.append(RuleEdit(name, aline or bline or 0, before, after))
+    for i in indexes:
+        old_node = d.rules[i].node
+        new_node = seq.value[i] if seq is not None and i < len(seq.value) else None
+        before, bline = _disabled_line(d.text, old_node)
+        after, aline = _disabled_line(new, new_node)
+        out.append(RuleEdit(d.names[i], aline or bline or 0, before, after))
     return out
 
 
-def _disabled_line(path: str, text: str, kind: str, name: str, names: list[str]) -> tuple[str | None, int | None]:
-    root = yaml.compose(_mask(text).replace("\t", " ") if kind == "json" else _mask(text), Loader=yaml.SafeLoader)
-    seq = _rules_node(path, root)
-    if seq is None or name not in names:
-        return None, None
-    node = seq.value[names.index(name)]
+def _disabled_line(text: str, node: yaml.Node | None) -> tuple[str | None, int | None]:
     if not isinstance(node, yaml.MappingNode):
         return None, None
     for k, _v in _entry(node, "disabled"):

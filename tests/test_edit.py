@@ -376,3 +376,15 @@ def test_property_disable_then_enable_restores_bytes(generated: tuple[str, set[s
                                          for r in before["rules"]]
         if target not in with_line:  # `disabled: false` comes back as no line: the one documented exception
             assert path.read_bytes() == original
+
+
+def test_merge_key_with_null_or_false_is_not_paused(tmp_path: Path) -> None:
+    for value in ("~", "false", "null"):
+        path = tmp_path / "c.yaml"
+        path.write_text(f"cluster: c\nx-base: &base\n  disabled: {value}\n  taskDefinition: t\nrules:\n"
+                        "- <<: *base\n  name: a\n  scheduleExpression: rate(1 day)\n", encoding="utf-8")
+        original = path.read_bytes()
+        pause(path, "a")
+        assert loaded(path)["rules"][0]["disabled"] is True
+        resume(path, "a")
+        assert path.read_bytes() == original
