@@ -63,12 +63,13 @@ class Change:
 
     @property
     def pausing(self) -> bool:
-        return any(f.path == "disabled" and f.after for f in self.fields) or (
-            self.action == "create" and self.desired is not None and not self.desired.enabled)
+        if self.action == "create":
+            return self.desired is not None and not self.desired.enabled
+        return self.action == "update" and any(f.path == "disabled" and f.after for f in self.fields)
 
     @property
     def resuming(self) -> bool:
-        return any(f.path == "disabled" and not f.after for f in self.fields)
+        return self.action == "update" and any(f.path == "disabled" and not f.after for f in self.fields)
 
     @property
     def origin(self) -> str:

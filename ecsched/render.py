@@ -114,12 +114,15 @@ def _expr(s: Schedule) -> Any:
 
 
 def describe(s: Schedule) -> str:
-    """"At 18:30 UTC every day"; the expression itself if it cannot be described."""
-    expr = _expr(s)
-    if expr is None:
-        return s.expression
+    """"At 18:30 UTC every day"; the expression itself if it cannot be described. A `timezone:` cron on
+    the rules backend is described as written ("At 03:30 Asia/Tokyo every day")."""
+    from ecsched import expressions
+
+    text, tz = s.expression, s.timezone or "UTC"
+    if s.local_expression and " " in s.local_expression.rstrip(")"):
+        text, tz = s.local_expression.rsplit(" ", 1)
     try:
-        return str(expr.describe(tz=s.timezone or "UTC"))
+        return str(expressions.parse(text, allow_at=s.backend == "scheduler").describe(tz=tz))
     except ValueError:
         return s.expression
 
@@ -127,19 +130,24 @@ def describe(s: Schedule) -> str:
 def next_times(s: Schedule, n: int = 3, now: datetime | None = None) -> list[str]:
     """The next `n` fire times, in the schedule's zone (and UTC beside it when that differs). Empty for
     rate(): it counts from when the rule is created or enabled, not from the clock."""
+    from zoneinfo import ZoneInfo
+
     expr = _expr(s)
     if expr is None or expr.kind == "rate":
         return []
     tz = s.timezone or "UTC"
+    shown = s.local_expression.rsplit(" ", 1)[1] if s.local_expression and " " in s.local_expression else tz
     try:
         times = expr.next_fire_times(n, after=now or datetime.now(UTC), tz=tz)
-    except ValueError:
+        zone = ZoneInfo(shown)
+    except (ValueError, KeyError):
         return []
     out = []
     for t in times:
-        text = t.strftime("%Y-%m-%d %H:%M")
-        out.append(f"{text} {tz} ({t.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC)" if tz != "UTC"
-                   else f"{text} UTC")
+        utc = t.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        # What runs is the UTC expression: times come from it, shown in the zone the file was written in.
+        out.append(f"{t.astimezone(zone).strftime('%Y-%m-%d %H:%M')} {shown} ({utc} UTC)" if shown != "UTC"
+                   else f"{utc} UTC")
     return out
 
 
@@ -198,7 +206,8 @@ def marker(key: str | None = None) -> str:
     return f"<!-- ecsched:plan:{safe} -->"
 
 
-def _md_action(ch: Change) -> str:
+def _md_action(ch: Change, *, in_html: bool = False) -> str:
+    """The action, pauses and drift in bold. `in_html`: for <summary>, where markdown is not rendered."""
     if ch.pausing:
         text = "**⏸ PAUSE**"
     elif ch.resuming:
@@ -209,7 +218,7 @@ def _md_action(ch: Change) -> str:
         text += " ⚠ **drift**"
     elif ch.origin == "both":
         text += " ⚠ + drift"
-    return text
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text) if in_html else text
 
 
 def _what(ch: Change) -> str:
@@ -234,7 +243,7 @@ def _fence(lines: list[str]) -> list[str]:
 
 
 def _block(ch: Change, now: datetime | None) -> str:
-    title = f"{SYMBOL[ch.action]} <code>{html.escape(ch.name)}</code>: {_md_action(ch)}"
+    title = f"{SYMBOL[ch.action]} <code>{html.escape(ch.name)}</code>: {_md_action(ch, in_html=True)}"
     lines = [f"<details><summary>{title}</summary>", ""]
     when = schedule_line(ch, now)
     if ch.pausing:
@@ -243,7 +252,8 @@ def _block(ch: Change, now: datetime | None) -> str:
     elif when:
         lines += [("**▶ Resumes**: " if ch.resuming else "") + when, ""]
     if ch.desired and ch.desired.local_expression and ch.action in ("create", "update"):
-        lines += [f"Written as `{ch.desired.local_expression}`, run as `{ch.desired.expression}` (UTC).", ""]
+        lines += [f"Written as `{ch.desired.local_expression}`; EventBridge rules run in UTC, so it runs as "
+                  f"`{ch.desired.expression}`.", ""]
     if ch.origin == "outside":
         lines += ["⚠ **Drift**: this rule was changed outside ecsched (console, CLI) since the last apply; the "
                   "file did not change. Applying reverts it to the file.", ""]

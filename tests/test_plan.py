@@ -71,9 +71,10 @@ def test_create_and_delete_come_from_the_file() -> None:
     assert [(c.action, c.origin) for c in plan.changes] == [("create", "file"), ("delete", "file")]
 
 
-def test_conflict_has_no_origin() -> None:
+def test_conflict_has_no_origin_and_is_no_pause() -> None:
     (ch,) = make_plan([APPLIED], {"job": live(schedule(enabled=False), APPLIED, tracking_id="other")}).changes
     assert ch.action == "conflict" and ch.origin == "" and not ch.drift
+    assert not ch.resuming and not ch.pausing
 
 
 def test_pausing_and_resuming_flags() -> None:

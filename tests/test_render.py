@@ -66,7 +66,8 @@ def test_drift_is_marked_in_every_view() -> None:
 def test_conflict_reason_is_escaped_and_refused() -> None:
     plan = plan_of((APPLIED, live(schedule(enabled=False), None, tracking_id="<b>x</b>")))
     md = render.markdown(plan, now=NOW)
-    assert "> [!CAUTION]" in md and "<b>" not in md and "&lt;b&gt;" in md
+    assert "> [!CAUTION]" in md and "<b>x</b>" not in md and "&lt;b&gt;x&lt;/b&gt;" in md
+    assert "RESUME" not in md  # a refused rule is neither paused nor resumed
 
 
 def test_no_changes() -> None:
@@ -125,3 +126,22 @@ def test_text_has_no_colour_codes_unless_asked() -> None:
     plan = plan_of((schedule(command="x"), live(APPLIED, APPLIED)))
     assert "\033[" not in render.text(plan, color=False)
     assert "\033[33m~ update job" in render.text(plan, color=True)
+
+
+def test_local_timezone_cron_is_described_as_written() -> None:
+    from dataclasses import replace
+
+    s = replace(schedule(expr="cron(30 18 * * ? *)"), local_expression="cron(30 3 * * ? *) Asia/Tokyo")
+    ch = Change("create", "job", desired=s)
+    assert render.schedule_line(ch, NOW) == (
+        "At 03:30 Asia/Tokyo every day; next 2026-12-02 03:30 Asia/Tokyo (2026-12-01 18:30 UTC), "
+        "2026-12-03 03:30 Asia/Tokyo (2026-12-02 18:30 UTC), 2026-12-04 03:30 Asia/Tokyo (2026-12-03 18:30 UTC)")
+    md = render.markdown(Plan([ch]), now=NOW)
+    assert "Written as `cron(30 3 * * ? *) Asia/Tokyo`; EventBridge rules run in UTC, so it runs as " \
+           "`cron(30 18 * * ? *)`." in md
+
+
+def test_summary_uses_html_bold_where_markdown_is_not_rendered() -> None:
+    plan = plan_of((schedule(enabled=False), live(APPLIED, APPLIED)))
+    md = render.markdown(plan, now=NOW)
+    assert "<summary>~ <code>job</code>: <b>⏸ PAUSE</b></summary>" in md
