@@ -225,11 +225,16 @@ def _scalar_one_line(text: str, v: yaml.Node) -> bool:
             and "\n" not in text[v.start_mark.index:v.end_mark.index])
 
 
-def _with_comment(text: str, value_end: int, comment: str | None) -> _Splice | None:
-    """Replace the comment after a value (to the end of its line) by `comment`."""
+def _with_comment(text: str, value_end: int, comment: str | None, flow: bool = False) -> _Splice | None:
+    """Replace the comment after a block value (to the end of its line) by `comment`. In a flow mapping
+    the rest of the line is more of the mapping: the comment is appended to the line instead."""
     if comment is None:
         return None
     _, end = _line_bounds(text, value_end)
+    if flow:
+        if "#" in text[value_end:end]:
+            raise EcschedError("that line already has a comment; drop --reason, or edit `disabled:` by hand")
+        return _Splice(end, end, f"  {comment}")
     return _Splice(value_end, end, f"  {comment}")
 
 
@@ -274,7 +279,7 @@ def _plan_rule(doc: _Doc, rule: _Rule, name: str, want_disabled: bool, inherited
             literal = " " + literal
         splices = [_Splice(v.start_mark.index, v.end_mark.index, literal)]
         if want_disabled:
-            c = _with_comment(text, v.end_mark.index, comment)
+            c = _with_comment(text, v.end_mark.index, comment, flow)
             splices += [c] if c else []
         return splices
     # No own entry: add one.

@@ -388,3 +388,13 @@ def test_merge_key_with_null_or_false_is_not_paused(tmp_path: Path) -> None:
         assert loaded(path)["rules"][0]["disabled"] is True
         resume(path, "a")
         assert path.read_bytes() == original
+
+
+def test_flow_rule_with_false_gets_true_and_the_reason_at_the_end_of_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("cluster: c\nrules:\n"
+                    "- {name: a, disabled: false, scheduleExpression: rate(1 day), taskDefinition: t}\n")
+    pause(path, "a", reason="why")
+    assert path.read_text().splitlines()[2] == \
+        "- {name: a, disabled: true, scheduleExpression: rate(1 day), taskDefinition: t}  # paused 2026-11-30: why"
+    assert loaded(path)["rules"][0]["taskDefinition"] == "t"
