@@ -383,9 +383,6 @@ def _check_rule(f: ConfigFile, i: int, r: dict[str, Any], top: dict[str, Any]) -
         except (ZoneInfoNotFoundError, ValueError):
             err(f"timezone `{tz}` is not an IANA time zone (e.g. Asia/Tokyo, UTC)", "timezone")
 
-    if r.get("taskCount") == 0 and not isinstance(r.get("taskCount"), bool):
-        warn("taskCount 0 runs 1 task (as ecschedule reads it); write 1", "taskCount")
-
     launch_type = r.get("launch_type")
     cps = r.get("capacityProviderStrategy")
     cps = [c for c in cps if isinstance(c, dict)] if isinstance(cps, list) else []
