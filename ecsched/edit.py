@@ -77,27 +77,38 @@ class _Doc:
     kind: str
     rules: list[_Rule] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # resolved, same order as rules
-    data: Any = None  # as loaded (templates masked)
+    root: yaml.Node | None = None  # the masked text's node tree
 
 
 def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
-def _parse(path: str, text: str, kind: str) -> tuple[yaml.Node | None, Any]:
+def _parse(path: str, text: str, kind: str) -> yaml.Node | None:
+    """The node tree of the masked text: positions only. Values are never constructed (slow on big files,
+    and constructing merges `<<:` entries into the nodes in place)."""
     masked = _mask(text)
     if kind == "json":
         masked = masked.replace("\t", " ")  # JSON allows tab indentation, YAML does not; same length
     try:
-        node = yaml.compose(masked, Loader=_Loader)
-        # Composed twice on purpose: constructing merges `<<:` entries into the nodes in place.
-        data = yaml.load(masked, Loader=_Loader)
+        return yaml.compose(masked, Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
         raise EcschedError(f"{where}: cannot locate the rules to edit: {getattr(e, 'problem', None) or e}; "
                            "fix the file (`ecsched validate`) or edit `disabled:` by hand") from None
-    return node, data
+
+
+def _truthy(node: yaml.Node) -> bool:
+    """`disabled:` as the loader reads it: anything truthy pauses."""
+    if isinstance(node, yaml.ScalarNode):
+        return bool(yaml.constructor.SafeConstructor().construct_object(node))  # type: ignore[no-untyped-call]
+    return bool(node.value)
+
+
+def _disabled_now(node: yaml.MappingNode) -> bool:
+    own = _entry(node, "disabled")
+    return _truthy(own[-1][1]) if own else _inherited(node)
 
 
 def _read(path: str) -> tuple[str, bool]:
@@ -153,7 +164,7 @@ def _load_doc(path: str) -> _Doc:
     doc = _Doc(path=path, text=text, bom=bom, kind=kind_of(path))
     if doc.kind == "jsonnet":
         return doc
-    root, doc.data = _parse(path, text, doc.kind)
+    root = doc.root = _parse(path, text, doc.kind)
     seq = _rules_node(path, root)
     if seq is None:
         return doc
@@ -414,20 +425,18 @@ class FileEdit:
 
 def _inherited(node: yaml.MappingNode) -> bool:
     """The value `disabled` would have without the rule's own entry: truthy only through `<<:`."""
-    merges = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge"]
-    if not merges:
-        return False
-    loader_data: list[Any] = []
-    for m in merges:
-        sources = m.value if isinstance(m, yaml.SequenceNode) else [m]
-        for src in sources:
+    for k, m in node.value:
+        if not (isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge"):
+            continue
+        # The first merge source that sets it wins, as in YAML.
+        for src in m.value if isinstance(m, yaml.SequenceNode) else [m]:
             if isinstance(src, yaml.MappingNode):
-                for k, v in src.value:
-                    if isinstance(k, yaml.ScalarNode) and k.value == "disabled" and isinstance(v, yaml.ScalarNode):
-                        loader_data.append(yaml.constructor.SafeConstructor().construct_object(v))
-                        break
-    # The first merge source that sets it wins, as in YAML.
-    return bool(loader_data[0]) if loader_data else False
+                own = _entry(src, "disabled")
+                if own:
+                    return _truthy(own[-1][1])
+                if _inherited(src):
+                    return True
+    return False
 
 
 def _jsonnet_refusal(doc: _Doc, names: list[str], want_disabled: bool) -> EcschedError:
@@ -453,29 +462,66 @@ def _jsonnet_refusal(doc: _Doc, names: list[str], want_disabled: bool) -> Ecsche
     return EcschedError("\n".join(out))
 
 
-def _verify(doc: _Doc, new: str, targets: dict[int, bool]) -> yaml.Node | None:
-    """The edit must load as intended: those rules paused/running as asked, all else the same.
-    Returns the edited file's node tree."""
-    before = doc.data
+def _same(a: yaml.Node, b: yaml.Node, skip_disabled: bool = False) -> bool:
+    """Two node trees read the same: same kinds, tags and scalar values (positions aside)."""
+    stack = [(a, b, skip_disabled)]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        x, y, skip = stack.pop()
+        if (id(x), id(y)) in seen:
+            continue  # an alias: compared once
+        seen.add((id(x), id(y)))
+        if type(x) is not type(y) or x.tag != y.tag:
+            return False
+        if isinstance(x, yaml.ScalarNode):
+            if x.value != y.value:
+                return False
+            continue
+        xs, ys = list(x.value), list(y.value)
+        if isinstance(x, yaml.MappingNode):
+            if skip:
+                xs = [p for p in xs if not (isinstance(p[0], yaml.ScalarNode) and p[0].value == "disabled")]
+                ys = [p for p in ys if not (isinstance(p[0], yaml.ScalarNode) and p[0].value == "disabled")]
+            if len(xs) != len(ys):
+                return False
+            for (xk, xv), (yk, yv) in zip(xs, ys, strict=True):
+                stack += [(xk, yk, False), (xv, yv, False)]
+        else:
+            if len(xs) != len(ys):
+                return False
+            stack += [(xi, yi, False) for xi, yi in zip(xs, ys, strict=True)]
+    return True
+
+
+def _verify(doc: _Doc, old_root: yaml.Node | None, new: str, targets: dict[int, bool]) -> yaml.Node | None:
+    """The edit must read as intended: those rules paused/running as asked, every other value the same
+    (the edited rules' other keys too). Returns the edited file's node tree."""
     try:
-        root, after = _parse(doc.path, new, doc.kind)
+        root = _parse(doc.path, new, doc.kind)
     except EcschedError as e:
         raise EcschedError(f"{doc.path}: the edit would not parse ({e}); nothing was written: "
                            "please report this, and edit by hand") from None
-    b_rules, a_rules = before.get("rules") or [], after.get("rules") or []
-    ok = len(b_rules) == len(a_rules) and {k: v for k, v in before.items() if k != "rules"} == {
-        k: v for k, v in after.items() if k != "rules"}
-    for i, (b, a) in enumerate(zip(b_rules, a_rules, strict=False)):
+    old_seq, new_seq = _rules_node(doc.path, old_root), _rules_node(doc.path, root)
+    ok = (isinstance(old_root, yaml.MappingNode) and isinstance(root, yaml.MappingNode)
+          and old_seq is not None and new_seq is not None and len(old_seq.value) == len(new_seq.value))
+    if ok:
+        assert isinstance(old_root, yaml.MappingNode) and isinstance(root, yaml.MappingNode)
+        assert old_seq is not None and new_seq is not None
+        top_old = [p for p in old_root.value if p[1] is not old_seq]
+        top_new = [p for p in root.value if p[1] is not new_seq]
+        ok = len(top_old) == len(top_new) and all(
+            _same(ok_, nk) and _same(ov, nv) for (ok_, ov), (nk, nv) in zip(top_old, top_new, strict=True))
+    for i, (b, a) in enumerate(zip(old_seq.value if old_seq else [], new_seq.value if new_seq else [],
+                                   strict=False)):
         if not ok:
             break
         if i in targets:
-            ok = bool(a.get("disabled")) == targets[i] and {k: v for k, v in a.items() if k != "disabled"} == {
-                k: v for k, v in b.items() if k != "disabled"}
+            ok = isinstance(a, yaml.MappingNode) and _disabled_now(a) == targets[i] and _same(b, a, True)
         else:
-            ok = a == b
+            ok = _same(b, a)
     if not ok:
-        raise EcschedError(f"{doc.path}: the edit did not load as intended; nothing was written: please report "
-                           "this, and edit `disabled:` by hand")
+        raise EcschedError(f"{doc.path}: the edit did not read back as intended; nothing was written: please "
+                           "report this, and edit `disabled:` by hand")
     return root
 
 
@@ -514,7 +560,6 @@ def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reaso
         if comment and d.kind == "json":
             raise EcschedError(f"{d.path}: JSON has no comments, so --reason cannot be kept there; leave out "
                                "--reason and give the reason in the pull request")
-        data = d.data
         splices: list[_Splice] = []
         fe = FileEdit(path=d.path, old=d.text, new=d.text, bom=d.bom)
         targets: dict[int, bool] = {}
@@ -525,7 +570,7 @@ def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reaso
             if rule.shared:
                 raise EcschedError(f"{d.path}:{rule.node.start_mark.line + 1}: rule {name} is shared through a YAML "
                                    "anchor (&/*/<<); editing it would change every use: edit by hand")
-            current = bool(data["rules"][i].get("disabled"))
+            current = _disabled_now(rule.node)
             inherited = _inherited(rule.node)
             got = _plan_rule(d, rule, name, disabled, inherited, current, comment)
             if got is None:
@@ -535,7 +580,7 @@ def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reaso
             targets[i] = disabled
         fe.new = _apply(d.text, splices)
         if fe.changed:
-            new_root = _verify(d, fe.new, targets)
+            new_root = _verify(d, d.root, fe.new, targets)
             fe.edits = _describe_edits(d, fe.new, new_root, sorted(targets))
         out.append(fe)
     return out
