@@ -389,7 +389,7 @@ def test_unknown_plugin_name_points_at_its_line(tmp_path: Path) -> None:
     entries = [{"name": "tfstate", "config": {"path": "x"}}, {"name": "tfstat", "config": {}}]
     problems = plugins.setup(entries, builtin_functions({}), config_path=str(cfg), aws_factory=None)
     assert [str(p) for p in problems] == [
-        f"{cfg}:5: unknown plugin `tfstat`; did you mean `tfstate`? (known plugins: tfstate, ssm)"]
+        f"{cfg}:5:3: unknown plugin `tfstat`; did you mean `tfstate`? (known plugins: tfstate, ssm)"]
 
 
 @pytest.mark.parametrize(("entries", "want"), [
@@ -470,7 +470,7 @@ def test_cli_validate_reports_a_wrong_plugin_name(tmp_path: Path, cli: Callable[
     path = config(tmp_path, "{{ tfstate `output.vpc_id` }}", plugins_yaml="- name: tfstat\n  config: {path: x}")
     res = cli("-c", path, "validate")
     assert res.code == 1
-    assert f"{path}:13: unknown plugin `tfstat`; did you mean `tfstate`?" in res.out
+    assert f"{path}:13:3: unknown plugin `tfstat`; did you mean `tfstate`?" in res.out
 
 
 def test_cli_validate_reports_a_wrong_plugin_function(tmp_path: Path, cli: Callable[..., Result]) -> None:

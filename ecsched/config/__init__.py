@@ -89,5 +89,5 @@ def load(paths: list[str], *, ext_str: Mapping[str, str] | None = None, ext_code
                                       **f.where(("rules", i, "name"))))
             seen.setdefault(name, f)
     if errors:
-        raise ConfigError(errors)
+        raise ConfigError(errors, warnings)
     return Config(files=files, warnings=warnings)

@@ -421,6 +421,17 @@ def _check_rule(f: ConfigFile, i: int, r: dict[str, Any], top: dict[str, Any]) -
                     dates[key] = when
         if len(dates) == 2 and dates["endDate"] <= dates["startDate"]:
             err("endDate is not after startDate", "endDate")
+        group = r.get("scheduleGroup") or top.get("scheduleGroup")
+        if isinstance(group, str) and group:
+            key = "scheduleGroup"
+            if group == "default":
+                # ecsched owns schedules through a tag on their group, and the default group takes no tags.
+                err("scheduleGroup `default` cannot be tagged, so ecsched could never own it: "
+                    "leave scheduleGroup out (ecsched-<trackingId>) or name your own group", key)
+            elif not re.fullmatch(r"[0-9A-Za-z_.\-]{1,64}", group):
+                err(f"scheduleGroup `{group}` must be 1-64 of letters, digits, `.`, `-` and `_`", key)
+        if r.get("targetId") is not None:
+            warn("`targetId` has no effect with `backend: scheduler` (a schedule has one target)", "targetId")
     else:
         for key in ("flexibleTimeWindow", "startDate", "endDate", "actionAfterCompletion", "scheduleGroup"):
             if r.get(key) is not None:

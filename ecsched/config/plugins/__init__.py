@@ -113,7 +113,8 @@ def _where(config_path: str, name: str | None) -> dict[str, Any]:
         entry = re.compile(r"""\bname["']?\s*:\s*(["']?)%s\1(?![\w.-])""" % re.escape(name))
         m = entry.search(text, start) or entry.search(text)
         if m:
-            return {"file": config_path, "line": text.count("\n", 0, m.start()) + 1}
+            return {"file": config_path, "line": text.count("\n", 0, m.start()) + 1,
+                    "col": m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1}
     if key:
-        return {"file": config_path, "line": text.count("\n", 0, key.start()) + 1}
+        return {"file": config_path, "line": text.count("\n", 0, key.start()) + 1, "col": 1}
     return {"file": config_path}
