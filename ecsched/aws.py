@@ -95,6 +95,12 @@ class TokenBucket:
             self._sleep(wait)
         return wait
 
+    def set_quota(self, rate: float, burst: float) -> None:
+        with self._lock:
+            self.quota = self.rate = rate
+            self.burst = max(1.0, burst)
+            self._tokens = min(self._tokens, self.burst)
+
     def on_throttled(self) -> None:
         with self._lock:
             self.throttles += 1
@@ -120,6 +126,16 @@ class Pacer:
         self._lock = threading.Lock()
         self._detector: Any = None
         self.cancelled = False  # set when the run gave up: calls still queued fail at once
+
+    def set_quota(self, quota: float) -> None:
+        """A new quota. Buckets already in use keep what they spent: a fresh one would hand out a second
+        burst in the same second."""
+        if quota == self.quota:
+            return
+        with self._lock:
+            self.quota = quota
+            for b in self.buckets.values():
+                b.set_quota(quota, quota * BURST_FRACTION)
 
     def bucket(self, key: tuple[str, str, str]) -> TokenBucket | None:
         if self.quota <= 0:
@@ -179,8 +195,7 @@ class Aws:
     def configure(self, *, quota: float | str | None = None, parallel: int | None = None) -> None:
         """`--quota` and `--parallel`: before the clients they shape are created (buckets are per run)."""
         if quota is not None:
-            self.pacer.quota = quota_from_env(quota)
-            self.pacer.buckets.clear()
+            self.pacer.set_quota(quota_from_env(quota))
         if parallel:
             self._max_pool = max(self._max_pool, parallel)
 

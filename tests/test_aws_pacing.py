@@ -81,6 +81,21 @@ def test_pacer_keeps_one_bucket_per_region_service_and_action() -> None:
     assert Pacer(0).bucket(("us-east-1", "events", "ListRules")) is None  # 0: no pacing
 
 
+def test_a_new_quota_mid_run_does_not_refill_the_buckets() -> None:
+    """Configuring the quota again (early read, then the run) must not hand out a second burst."""
+    p = Pacer(20)
+    key = ("us-east-1", "events", "ListTargetsByRule")
+    b = p.bucket(key)
+    assert b is not None
+    for _ in range(19):
+        b.reserve()
+    p.set_quota(20)  # the same quota again: nothing changes
+    p.set_quota(15)
+    assert p.bucket(key) is b
+    assert b.reserve() > 0  # still spent: the next token is in the future
+    assert b.rate == 15
+
+
 def test_quota_and_retry_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ECSCHED_QUOTA", raising=False)
     assert quota_from_env() == 50
