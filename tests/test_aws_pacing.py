@@ -162,3 +162,30 @@ def test_a_cancelled_run_sends_nothing_more(quota_aws: QuotaServer) -> None:
     with pytest.raises(EcschedError, match="not sent"):
         events.list_rules()
     assert quota_aws.layer.calls["events:ListRules"] == 0
+
+
+def test_an_invalid_config_cancels_the_early_read(quota_aws: QuotaServer, cli: Callable[..., Result],
+                                                  tmp_path: Path) -> None:
+    """The read starts from a skim before validation; a config that fails validation stops it, and
+    nothing is sent once the command has failed."""
+    import argparse
+    import threading
+
+    from ecsched import workflow
+    from ecsched.context import Context
+    from ecsched.errors import ConfigError
+
+    seed(quota_aws, cli, tmp_path, 60)
+    bad = tmp_path / "bad.yaml"
+    text = write_config(tmp_path / "ok.yaml", 60).read_text()
+    bad.write_text(text.replace("    platform_version: LATEST\n", "    platform_version: LATEST\n    bogus: 1\n"))
+    quota_aws.layer.limits = Limits(latency=0.05, rate=None, burst=0.0)
+    args = argparse.Namespace(config=[str(bad)], region=None, profile=None, ext_str=None, ext_code=None,
+                              quota="20", parallel=8, changed_since=None)
+    ctx = Context.from_args(args)
+    with pytest.raises(ConfigError, match="bogus"):
+        workflow.compute(ctx, rules=None, prune=False)
+    assert ctx._aws is not None and ctx._aws.pacer.cancelled
+    assert not any(t.name == "ecsched-early-read" and t.is_alive() for t in threading.enumerate())
+    # Paced at 20/s, reading all 60 rules takes seconds; validation failed long before.
+    assert quota_aws.layer.calls["events:ListTargetsByRule"] < 60
