@@ -118,15 +118,20 @@ def _scope(ctx: Context, rules: list[str] | None, prune: bool) -> _Scope:
     return _Scope(desired, selected, groups, extra, full_prune=prune and not since, changes_since=changes)
 
 
-def compute(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = False) -> Planned:
-    """Read the live state of everything in scope, then plan. `--changed-since` narrows the scope."""
+def _prepare(ctx: Context, rules: list[str] | None, prune: bool) -> tuple[EarlyRead | None, _Scope]:
+    """Start the early read, then load, validate and resolve the config (which may fail: stop the read)."""
     early = EarlyRead.start(ctx, rules, prune)
     try:
-        scope = _scope(ctx, rules, prune)
+        return early, _scope(ctx, rules, prune)
     except BaseException:
         if early is not None:
             early.cancel()
         raise
+
+
+def compute(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = False) -> Planned:
+    """Read the live state of everything in scope, then plan. `--changed-since` narrows the scope."""
+    early, scope = _prepare(ctx, rules, prune)
     aws = _aws(ctx)
     parallel = parallel_of(ctx)
     from ecsched.backends import get_backend
@@ -155,13 +160,7 @@ def apply(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = F
     order. A change that fails is reported in its result and the others go on; the next apply converges.
     `on_result` is called as each change completes (from worker threads, one at a time).
     """
-    early = EarlyRead.start(ctx, rules, prune)
-    try:
-        scope = _scope(ctx, rules, prune)
-    except BaseException:
-        if early is not None:
-            early.cancel()
-        raise
+    early, scope = _prepare(ctx, rules, prune)
     aws = _aws(ctx)
     parallel = parallel_of(ctx)
     from ecsched.backends import get_backend

@@ -79,3 +79,35 @@ def test_apply_rides_out_throttling_on_writes(quota_aws: QuotaServer, cli: Calla
     assert quota_aws.layer.throttled["events:PutTargets"] > 0
     quota_aws.layer.per_action.clear()
     assert cli("-c", changed, "diff", "--exit-code").code == 0
+
+
+def test_workflow_apply_reports_each_rule_and_a_failure_stops_only_its_rule(
+        quota_aws: QuotaServer, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """workflow.apply (the streaming apply): every change gets a result, in plan order; a write that
+    stays throttled fails its own rule only, in one sentence, and the next apply converges."""
+    import argparse
+
+    from ecsched import workflow
+    from ecsched.context import Context
+
+    seed(quota_aws, cli, tmp_path, 12)
+    changed = str(write_config(tmp_path / "v2.yaml", 12, revision=2))
+    # TagResource for one rule is always throttled; AWS_MAX_ATTEMPTS=1 makes that final at once.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    quota_aws.layer.per_action["events:TagResource"] = Limits(latency=0.0, rate=0.0, burst=11.0)
+    args = argparse.Namespace(config=[changed], region=None, profile=None, ext_str=None, ext_code=None,
+                              quota=None, parallel=4, changed_since=None)
+    seen: list[str] = []
+    planned, results = workflow.apply(Context.from_args(args), rules=None, prune=False,
+                                      on_result=lambda r: seen.append(r[0].name))
+    assert [c.action for c in planned.plan.changes] == ["update"] * 12
+    assert [r[0].name for r in results] == [f"job-{i:05d}" for i in range(12)]  # plan order
+    assert sorted(seen) == [r[0].name for r in results]  # reported as each completed
+    failed = [r for r in results if r[2]]
+    assert len(failed) == 1
+    assert failed[0][2] == "TagResource failed: ThrottlingException: Rate exceeded"
+    assert all(r[1] == ["PutTargets", "TagResource"] for r in results if not r[2])
+    quota_aws.layer.per_action.clear()
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    assert cli("-c", changed, "apply").code == 0
+    assert cli("-c", changed, "diff", "--exit-code").code == 0
