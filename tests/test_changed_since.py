@@ -215,3 +215,29 @@ def test_compare_counts_definition_and_ownership_but_not_where_it_is_written() -
     changed, deleted = compare(now, before)
     assert changed == {"b", "c", "new"}
     assert set(deleted) == {"gone"}
+
+
+def test_a_jsonnet_library_changed_since_ref_changes_the_rules_using_it(
+        quota_aws: QuotaServer, cli: Callable[..., Result], tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "lib").mkdir(parents=True)
+    (repo / "lib" / "jobs.libsonnet").write_text("{ command: ['php', 'artisan', 'a'] }\n")
+    (repo / "ecsched.jsonnet").write_text("""
+local jobs = import 'lib/jobs.libsonnet';
+{
+  region: 'us-east-1', cluster: 'api', role: 'ecsEventsRole',
+  rules: [
+    { name: 'uses-lib', scheduleExpression: 'rate(1 hour)', taskDefinition: 'app',
+      containerOverrides: [{ name: 'app', command: jobs.command }] },
+    { name: 'plain', scheduleExpression: 'rate(2 hours)', taskDefinition: 'app' },
+  ],
+}
+""")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "jsonnet")
+    path = str(repo / "ecsched.jsonnet")
+    assert cli("-c", path, "apply", "--quota", "0").code == 0
+    (repo / "lib" / "jobs.libsonnet").write_text("{ command: ['php', 'artisan', 'b'] }\n")
+    res = cli("-c", path, "diff", "--changed-since", "HEAD", "--format", "json")
+    assert changes(res) == {"uses-lib": "update"}
