@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,29 @@ def client(service: str, region: str = REGION) -> Any:
     import boto3
 
     return boto3.client(service, region_name=region)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Counts every AWS operation ecsched makes, by observing botocore's events (boto3 is not patched)."""
+    from ecsched.aws import Aws
+
+    seen: Counter[str] = Counter()
+    original = Aws.client
+
+    def counting(self: Aws, service: str, region: str | None = None) -> Any:
+        c = original(self, service, region)
+        if not getattr(c, "_ecsched_counted", False):
+            c.meta.events.register("before-call.*.*", lambda model, **_: seen.update([model.name]))
+            c._ecsched_counted = True
+        return c
+
+    monkeypatch.setattr(Aws, "client", counting)
+    yield seen
+
+
+def count_of(calls: Counter[str], operations: set[str]) -> int:
+    return sum(n for op, n in calls.items() if op in operations)
 
 
 @dataclass

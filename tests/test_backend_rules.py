@@ -5,39 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ACCOUNT, COMPAT, REGION, Result, client, seed_ecs
+from tests.conftest import ACCOUNT, COMPAT, REGION, Result, client, count_of, seed_ecs
 
 WRITES = {"PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "EnableRule", "DisableRule", "TagResource",
           "UntagResource"}
 
 
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """Counts every AWS operation ecsched makes, by observing botocore's events (boto3 is not patched)."""
-    from ecsched.aws import Aws
-
-    seen: Counter[str] = Counter()
-    original = Aws.client
-
-    def counting(self: Aws, service: str, region: str | None = None) -> Any:
-        c = original(self, service, region)
-        if not getattr(c, "_ecsched_counted", False):
-            c.meta.events.register("before-call.*.*", lambda model, **_: seen.update([model.name]))
-            c._ecsched_counted = True
-        return c
-
-    monkeypatch.setattr(Aws, "client", counting)
-    yield seen
-
-
 def writes(c: Counter[str]) -> int:
-    return sum(n for op, n in c.items() if op in WRITES)
+    return count_of(c, WRITES)
 
 
 def write_config(tmp_path: Path, rules: list[dict[str, Any]], **top: Any) -> str:

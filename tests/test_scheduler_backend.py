@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ACCOUNT, REGION, Result, client
+from tests.conftest import ACCOUNT, REGION, Result, client, count_of
 
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"
 GROUP = "ecsched-api"
@@ -19,27 +19,8 @@ WRITES = {"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "CreateScheduleG
           "DeleteScheduleGroup", "UntagResource"}
 
 
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """Counts every AWS operation ecsched makes, by observing botocore's events (boto3 is not patched)."""
-    from ecsched.aws import Aws
-
-    seen: Counter[str] = Counter()
-    original = Aws.client
-
-    def counting(self: Aws, service: str, region: str | None = None) -> Any:
-        c = original(self, service, region)
-        if not getattr(c, "_ecsched_counted", False):
-            c.meta.events.register("before-call.*.*", lambda model, **_: seen.update([model.name]))
-            c._ecsched_counted = True
-        return c
-
-    monkeypatch.setattr(Aws, "client", counting)
-    yield seen
-
-
 def writes(c: Counter[str]) -> int:
-    return sum(n for op, n in c.items() if op in WRITES)
+    return count_of(c, WRITES)
 
 
 def write_config(tmp_path: Path, rules: list[dict[str, Any]], **top: Any) -> str:
