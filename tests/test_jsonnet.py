@@ -184,7 +184,7 @@ def test_errors_while_reading_plugins_are_located(tmp_path: Path) -> None:
 
 def test_unknown_plugin_in_jsonnet_points_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "{\n  rules: [],\n  plugins: [\n    { name: 'tfstat', config: {} },\n  ],\n}\n")
-    assert load_error(path) == [f"{path}:4: unknown plugin `tfstat`; did you mean `tfstate`? "
+    assert load_error(path) == [f"{path}:4:7: unknown plugin `tfstat`; did you mean `tfstate`? "
                                 "(known plugins: tfstate, ssm)"]
 
 

@@ -67,7 +67,10 @@ def rule_dicts(draw: st.DrawFn, name: str) -> dict[str, Any]:
                                      unique=True)),
             **({"security_groups": draw(st.lists(st.sampled_from(["sg-1", "sg-2"]), min_size=1, unique=True))}
                if draw(st.booleans()) else {}),
-            **({"assign_public_ip": draw(st.sampled_from(["ENABLED", "DISABLED"]))} if draw(st.booleans()) else {}),
+            # AWS gives a public IP to Fargate tasks only.
+            **({"assign_public_ip": draw(st.sampled_from(
+                ["ENABLED", "DISABLED"] if launch in ("FARGATE", "cps") else ["DISABLED"]))}
+               if draw(st.booleans()) else {}),
         }}
     if launch in ("EC2", "FARGATE"):
         r["launch_type"] = launch
