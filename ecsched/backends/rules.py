@@ -7,8 +7,8 @@ pages for prune candidates, then N ListTargetsByRule and N ListTagsForResource, 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from ecsched import expressions
@@ -34,6 +34,9 @@ from ecsched.plan import Change, Live
 DEDUPE_ENV = ("ECSCHED_SCHEDULED_TIME", "ECSCHED_RULE")
 DEDUPE_PATHS = {"time": "$.time"}
 NO_TARGETS = "it has no targets"
+# Up to this many rules in scope (a --changed-since PR), DescribeRule each instead of ListRules pages.
+# 3 keeps a full diff of a tiny file within 2N + 2 list pages + 2 calls.
+FEW = 3
 
 
 # --- model -> AWS ------------------------------------------------------------------------------
@@ -222,9 +225,16 @@ class RulesBackend:
 
     def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
         """Live schedules for `names`, plus every rule targeting `cluster_arns` when pruning."""
-        # 100 is AWS's largest page (moto's default is smaller). Not for ListTargetsByRule: moto's pager
-        # breaks on Limit when targets share an ARN, and a rule has at most 5 targets anyway.
-        rules = {r["Name"]: r for r in self._pages("list_rules", "Rules", page_size=100)}
+        return {lv.name: lv for lv in sorted(self.read_iter(names, cluster_arns, prune=prune), key=lambda lv: lv.name)}
+
+    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> Iterator[Live]:
+        """`read`, yielding each rule as soon as it is read, so that apply writes while others are read."""
+        if not prune and len(names) <= FEW:
+            rules = self._describe(names)
+        else:
+            # 100 is AWS's largest page (moto's default is smaller). Not for ListTargetsByRule: moto's pager
+            # breaks on Limit when targets share an ARN, and a rule has at most 5 targets anyway.
+            rules = {r["Name"]: r for r in self._pages("list_rules", "Rules", page_size=100)}
         scope = {n for n in names if n in rules}
         if prune:
             for arn in sorted(cluster_arns):
@@ -238,7 +248,26 @@ class RulesBackend:
             tags = {t["Key"]: t["Value"] for t in tag_list}
             return live_from_aws(rule, targets, tags, self.region)
 
-        return {lv.name: lv for lv in self._map(one, sorted(scope))}
+        items = sorted(scope)
+        if len(items) <= 1 or self.parallel == 1:
+            yield from map(one, items)
+            return
+        pool = ThreadPoolExecutor(max_workers=self.parallel)
+        try:
+            for done in as_completed([pool.submit(one, n) for n in items]):
+                yield done.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # a failure stops the reads not yet started
+
+    def _describe(self, names: set[str]) -> dict[str, Any]:
+        """A few rules by name: a DescribeRule each costs less than listing every rule of the account."""
+        def one(name: str) -> dict[str, Any] | None:
+            try:
+                return dict(self.events.describe_rule(Name=name))
+            except self.events.exceptions.ResourceNotFoundException:
+                return None
+
+        return {r["Name"]: r for r in self._map(one, sorted(names)) if r}
 
     def _check_failed(self, op: str, resp: dict[str, Any]) -> None:
         if resp.get("FailedEntryCount"):
