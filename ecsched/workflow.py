@@ -148,8 +148,34 @@ def compute(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool =
         live = {lv.name: lv for lv in got} if got is not None else backend.read(in_scope, arns, prune=scope.full_prune)
         planned.live.update(live)
         sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt)
-        planned.plan.changes += sub.changes
+        planned.plan.changes += guard_migrated(aws, backend_name, region, parallel, sub.changes)
     return planned
+
+
+def guard_migrated(aws: Aws, backend_name: str, region: str, parallel: int, changes: list[Change]) -> list[Change]:
+    """A rule to create whose schedule already runs on EventBridge Scheduler (it was migrated, and the file
+    predates that) is a conflict: creating it would run the task twice."""
+    creates = {c.name: c for c in changes if c.action == "create" and c.desired is not None}
+    if backend_name != "rules" or not creates:
+        return changes
+    from ecsched.backends.scheduler import SchedulerBackend
+
+    scheduler = SchedulerBackend(aws, region, parallel=parallel)
+    scheduler.guard_rules = False
+    try:
+        live = scheduler.read(set(creates), set(), prune=False)
+    except Exception:  # no Scheduler permission or endpoint: nothing can have been migrated there
+        return changes
+    out = []
+    for c in changes:
+        lv = live.get(c.name) if c.name in creates else None
+        if lv is not None and c.desired is not None and lv.tracking_id == c.desired.tracking_id:
+            group = lv.schedule.schedule_group if lv.schedule else "its group"
+            c = Change("conflict", c.name, desired=c.desired, backend="rules",
+                       reason=f"schedule {group}/{c.name} on EventBridge Scheduler already runs this task (it was "
+                              "migrated): set `backend: scheduler` for it in the file")
+        out.append(c)
+    return out
 
 
 def apply(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = False,
@@ -209,10 +235,11 @@ def apply(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = F
             planned.live.update(live)
             # The same plan as `compute`: what is left to do are the creates (no live rule to wait for).
             sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt)
-            for ch in sub.changes:
+            changes = guard_migrated(aws, backend_name, region, parallel, sub.changes)
+            for ch in changes:
                 if ch.action == "create":
                     submit(backend, ch)
-            planned.plan.changes += sub.changes
+            planned.plan.changes += changes
         for f in pending:
             f.result()
     ordered = sorted(results.values(), key=lambda r: (r[0].action == "delete", order.get(r[0].name, 0), r[0].name))

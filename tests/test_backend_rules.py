@@ -373,3 +373,16 @@ def test_prune_removes_an_owned_rule_whose_shape_ecsched_does_not_model(aws: str
     res = cli("-c", path, "apply", "--prune")
     assert res.code == 0, res.err
     assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep"}
+
+
+def test_a_migrated_rule_is_not_created_again_from_an_old_file(aws: str, cli: Callable[..., Result],
+                                                               tmp_path: Path) -> None:
+    path = write_config(tmp_path, [rule("nightly", backend="scheduler")])
+    assert cli("-c", path, "apply").code == 0, "the schedule exists on EventBridge Scheduler"
+    old = write_config(tmp_path, [rule("nightly")])  # the file as it was before the migration
+    diff = cli("-c", old, "diff", "--exit-code")
+    assert diff.code == 2
+    assert "! conflict nightly" in diff.out and "already runs this task" in diff.out
+    res = cli("-c", old, "apply")
+    assert res.code == 1
+    assert client("events").list_rules()["Rules"] == []  # no second copy of the batch
