@@ -93,7 +93,7 @@ def ops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-READS = {"GetCallerIdentity", "ListRules", "ListTargetsByRule", "ListTagsForResource", "ListScheduleGroups",
+READS = {"GetCallerIdentity", "ListRules", "DescribeRule", "ListTargetsByRule", "ListTagsForResource", "ListScheduleGroups",
          "ListSchedules", "GetSchedule", "GetRole", "GetScheduleGroup"}
 
 
