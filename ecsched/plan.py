@@ -181,9 +181,9 @@ def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
     if lv.schedule is None and lv.unmanaged != "it has no targets":
         why = f"ecsched does not manage this rule's shape: {lv.unmanaged}"
         return Change("conflict", s.name, desired=s, reason=why, backend=s.backend)
-    fields = field_changes(lv.schedule, s)
-    if lv.schedule == s and not taking:
+    if lv.schedule == s and not taking:  # before field_changes: most rules are unchanged, and it is costly
         return Change("noop", s.name, desired=s, live=lv.schedule, backend=s.backend)
+    fields = field_changes(lv.schedule, s)
     # No state file: apply tags each rule with the fingerprint of what it applied. Live != that record
     # means someone changed the rule outside ecsched; file != that record means the file changed.
     recorded = lv.fingerprint if owned else None  # another owner's record says nothing about ours
