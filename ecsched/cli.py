@@ -153,7 +153,7 @@ def _merge_globals(args: argparse.Namespace) -> None:
             setattr(args, dest, value)
 
 
-def _describe_aws_exception(exc: BaseException) -> str | None:
+def describe_aws_exception(exc: BaseException) -> str | None:
     """A plain sentence for botocore's errors, without importing botocore up front."""
     if not type(exc).__module__.startswith(("botocore", "boto3")):
         return None
@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if args.debug:
             raise
-        aws = _describe_aws_exception(e)
+        aws = describe_aws_exception(e)
         if aws:
             ctx.error(aws)
         else:

@@ -579,9 +579,9 @@ class Runner:
         try:
             resp = self.ecs.run_task(**req)
         except Exception as e:
-            from ecsched.cli import _describe_aws_exception
+            from ecsched.cli import describe_aws_exception
 
-            raise NotStarted(_describe_aws_exception(e) or f"RunTask failed: {e}") from e
+            raise NotStarted(describe_aws_exception(e) or f"RunTask failed: {e}") from e
         result.failures = [dict(f) for f in resp.get("failures") or []]
         for t in resp.get("tasks") or []:
             result.task_arns.append(str(t["taskArn"]))

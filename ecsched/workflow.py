@@ -394,6 +394,6 @@ def _apply_one(backend: Any, ch: Change) -> Result:
     try:
         return ch, backend.apply(ch), None
     except Exception as e:  # reported per rule; the next apply converges
-        from ecsched.cli import _describe_aws_exception
+        from ecsched.cli import describe_aws_exception
 
-        return ch, [], _describe_aws_exception(e) or str(e)
+        return ch, [], describe_aws_exception(e) or str(e)

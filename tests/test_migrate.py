@@ -93,8 +93,8 @@ def ops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-READS = {"GetCallerIdentity", "ListRules", "DescribeRule", "ListTargetsByRule", "ListTagsForResource", "ListScheduleGroups",
-         "ListSchedules", "GetSchedule", "GetRole", "GetScheduleGroup"}
+READS = {"GetCallerIdentity", "ListRules", "DescribeRule", "ListTargetsByRule", "ListTagsForResource",
+         "ListScheduleGroups", "ListSchedules", "GetSchedule", "GetRole", "GetScheduleGroup"}
 
 
 def writes(ops: list[str]) -> list[str]:

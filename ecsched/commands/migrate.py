@@ -500,10 +500,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 failed += 1
                 ctx.error(str(e))
             except Exception as e:
-                from ecsched.cli import _describe_aws_exception
+                from ecsched.cli import describe_aws_exception
 
                 failed += 1
-                ctx.error(f"{it.name}: {_describe_aws_exception(e) or e}; rerun to resume")
+                ctx.error(f"{it.name}: {describe_aws_exception(e) or e}; rerun to resume")
     finally:
         # The file follows every rule the schedule now runs, even after a failure or Ctrl-C.
         per_file: dict[str, set[int]] = {}
