@@ -186,16 +186,13 @@ def since(ctx: Context, ref: str, now: list[Schedule], account: Account, region:
     patterns = ctx.config_paths
     top = toplevel(patterns[0])
     commit = verify_ref(top, ref)
-    from ecsched import config
-    from ecsched.context import _kv
 
     with tempfile.TemporaryDirectory(prefix="ecsched-ref-") as tmp:
         paths = materialise(top, commit, patterns, tmp)
         if not paths:
             return Changes(ref, {s.name for s in now})  # the config is new since REF: everything is
         try:
-            cfg = config.load(paths, ext_str=_kv(ctx.extra("ext_str")), ext_code=_kv(ctx.extra("ext_code")),
-                              aws_factory=ctx.aws, validate=False)
+            cfg = ctx.load_config(paths, validate=False)
             same, before = resolve_at_ref(ctx.config(), cfg, account, region)
         except Exception as e:  # an invalid config at REF: compare everything, as a full diff would
             why = str(e).splitlines()[0] if str(e) else type(e).__name__

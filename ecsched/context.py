@@ -17,18 +17,18 @@ DEFAULT_CONFIG = "ecsched.yaml"
 _RED, _YELLOW, _RESET = "\033[31m", "\033[33m", "\033[0m"
 
 
-def _kv(items: list[str] | None) -> dict[str, str]:
+def assignments(items: list[str] | None, option: str) -> dict[str, str]:
     """`K=V`, or a bare `K` that reads environment variable K (as ecschedule and ecspresso do)."""
+    from ecsched.errors import EcschedError
+
     out: dict[str, str] = {}
     for item in items or []:
-        if "=" in item:
-            k, v = item.split("=", 1)
-        else:
-            from ecsched.errors import EcschedError
-
-            k = item
+        k, eq, v = item.partition("=")
+        if not k:
+            raise EcschedError(f"{option} {item}: empty variable name")
+        if not eq:
             if k not in os.environ:
-                raise EcschedError(f"--ext-str/--ext-code {k}: environment variable {k} is not set")
+                raise EcschedError(f"{option} {k}: environment variable {k} is not set (use {option} {k}=VALUE)")
             v = os.environ[k]
         out[k] = v
     return out
@@ -90,14 +90,15 @@ class Context:
                 self.warn(str(w))
         return self._config
 
-    def load_config(self, *, validate: bool = True) -> Config:
-        """Load the config afresh; `validate=False` skips the schema and limits (render shows a broken file)."""
+    def load_config(self, paths: list[str] | None = None, *, validate: bool = True) -> Config:
+        """Load the config (or other `paths`, e.g. a file at a git REF) afresh, with this run's --ext-str/
+        --ext-code and AWS; `validate=False` skips the schema and limits (render shows a broken file)."""
         from ecsched.config import load
 
         return load(
-            self.config_paths,
-            ext_str=_kv(getattr(self.args, "ext_str", None)),
-            ext_code=_kv(getattr(self.args, "ext_code", None)),
+            self.config_paths if paths is None else paths,
+            ext_str=assignments(getattr(self.args, "ext_str", None), "--ext-str"),
+            ext_code=assignments(getattr(self.args, "ext_code", None), "--ext-code"),
             aws_factory=self.aws,
             validate=validate,
         )

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ecsched.durations import parse_duration as parse_duration
 from ecsched.errors import EcschedError
 
 KEY_ATTR = "key"
@@ -48,31 +48,6 @@ EXIT_CANNOT_EXEC = 126
 EXIT_NOT_FOUND = 127
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 MIN_LEASE = 1.0
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-
-
-def parse_duration(text: str, what: str = "duration") -> float:
-    """`60s`, `5m`, `1h`, `1h30m`, `2d`, `250ms`, or plain seconds (`90`, `1.5`)."""
-    s = str(text).strip().lower()
-    try:
-        value = float(s)
-    except ValueError:
-        pos, value = 0, 0.0
-        for m in _PART.finditer(s):
-            if m.start() != pos:
-                break
-            value += float(m.group(1)) * _UNITS[m.group(2)]
-            pos = m.end()
-        if pos != len(s) or not s:
-            raise EcschedError(
-                f"{what}: {text!r} is not a duration; use e.g. 60s, 5m, 1h, 1h30m or plain seconds"
-            ) from None
-    if not math.isfinite(value) or value < 0:
-        raise EcschedError(f"{what}: {text!r} must be a positive duration")
-    return value
-
 
 def fmt_duration(seconds: float) -> str:
     if seconds < 1:

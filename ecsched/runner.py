@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ecsched import arns
+from ecsched.durations import parse_duration as _parse_duration
 from ecsched.errors import EcschedError
 from ecsched.model import EcsTarget, overrides
 
@@ -69,27 +70,9 @@ def poll_interval(environ: Mapping[str, str] | None = None) -> float:
     return value
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h|d)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
 def parse_duration(text: str) -> float:
-    """`90`, `90s`, `5m`, `1h30m`, `1.5h` (Go-style, as ecspresso takes it) → seconds."""
-    s = text.strip().lower()
-    try:
-        value = float(s)
-    except ValueError:
-        pos, value = 0, 0.0
-        for m in _DURATION_PART.finditer(s):
-            if m.start() != pos:
-                break
-            value += float(m.group(1)) * _UNIT[m.group(2)]
-            pos = m.end()
-        if pos != len(s) or not s:
-            raise EcschedError(f"invalid duration `{text}`: use e.g. 90s, 30m, 1h30m") from None
-    if value <= 0:
-        raise EcschedError(f"invalid duration `{text}`: must be greater than 0")
-    return value
+    """`--timeout`: a positive duration."""
+    return _parse_duration(text, "--timeout", positive=True)
 
 
 def format_duration(seconds: float) -> str:

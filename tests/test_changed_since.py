@@ -85,8 +85,10 @@ def test_apply_changed_since_writes_only_those_rules(quota_aws: QuotaServer, cli
     path = edit_pr(seeded(quota_aws, cli, tmp_path))
     res = cli("-c", str(path), "apply", "--changed-since", "origin/main", "--prune")
     assert res.code == 0, res.err
+    # Reads: the rules', and (for the rule to create) whether it was migrated to Scheduler already.
     written = {k.split(":")[1] for k, n in quota_aws.layer.calls.items() if n} - {
-        "GetCallerIdentity", "ListRules", "ListTargetsByRule", "ListTagsForResource"}
+        "GetCallerIdentity", "ListRules", "DescribeRule", "ListTargetsByRule", "ListTagsForResource",
+        "GET /schedule-groups"}
     assert written <= {"PutRule", "PutTargets", "EnableRule", "DisableRule", "TagResource", "RemoveTargets",
                        "DeleteRule"}
     assert quota_aws.layer.calls["events:DeleteRule"] == 1

@@ -75,11 +75,7 @@ def _resolver(ctx: Context, paths: list[str]) -> Any:
 
     def resolve(path: str) -> list[str]:
         if not cache:
-            from ecsched.config import load
-            from ecsched.context import _kv
-
-            cfg = load(paths, ext_str=_kv(ctx.extra("ext_str")), ext_code=_kv(ctx.extra("ext_code")),
-                       aws_factory=ctx.aws, validate=False)
+            cfg = ctx.load_config(paths, validate=False)
             for f in cfg.files:
                 cache[f.path] = [str(r.get("name", "")) if isinstance(r, dict) else ""
                                  for r in f.data.get("rules") or []]

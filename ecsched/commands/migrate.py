@@ -413,9 +413,7 @@ def _expected(data: dict[str, Any], moved: set[int], edited_top: bool) -> dict[s
 
 def rewrite(ctx: Context, path: str, moved: set[int], *, dry_run: bool) -> None:
     """Edit one config file in place, after proving that the edit loads as intended."""
-    from ecsched.config import load
     from ecsched.config.loader import parse_yaml
-    from ecsched.context import _kv
 
     f = next(f for f in ctx.config().files if f.path == path)
     names = ", ".join(str(f.data["rules"][i]["name"]) for i in sorted(moved))
@@ -444,8 +442,7 @@ def rewrite(ctx: Context, path: str, moved: set[int], *, dry_run: bool) -> None:
     try:
         with open(probe, "w", encoding="utf-8", newline="") as fh:
             fh.write(new)
-        got = load([probe], ext_str=_kv(ctx.extra("ext_str")), ext_code=_kv(ctx.extra("ext_code")),
-                   aws_factory=ctx.aws, validate=False).files[0].data
+        got = ctx.load_config([probe], validate=False).files[0].data
     except Exception:
         got = None
     finally:

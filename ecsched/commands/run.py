@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import shlex
 from typing import Any
 
-from ecsched.context import Context
+from ecsched.context import Context, assignments
 from ecsched.errors import EcschedError
 
 HELP = "run a rule's task now, exactly as scheduled, and follow it to the end (exit code = the task's)"
@@ -44,22 +43,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="json: one result object on stdout (logs go to stderr)")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                    help="the main container's command, as separate arguments")
-
-
-def _env(items: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        if "=" in item:
-            k, v = item.split("=", 1)
-        else:
-            k = item
-            if k not in os.environ:
-                raise EcschedError(f"--env {k}: environment variable {k} is not set (use --env {k}=VALUE)")
-            v = os.environ[k]
-        if not k:
-            raise EcschedError(f"--env {item}: empty variable name")
-        out[k] = v
-    return out
 
 
 def _command(args: argparse.Namespace) -> list[str] | None:
@@ -100,7 +83,7 @@ def _prepare(args: argparse.Namespace, ctx: Context) -> tuple[Any, str, dict[str
     from ecsched.runner import Adjustments, build_request, describe_task_definition, target_container
 
     command = _command(args)
-    env = _env(args.env)
+    env = assignments(args.env, "--env")
     if args.count is not None and not 1 <= args.count <= 10:
         raise EcschedError(f"--count {args.count}: RunTask starts 1 to 10 tasks")
     if args.stop_on_timeout and not args.timeout:
