@@ -7,9 +7,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ecsched.aws import Aws
+
+
+class Backend:
+    """What every backend shares: its service's client in its region, paging, and concurrent reads."""
+
+    name = ""
+    service = ""
+
+    def __init__(self, aws: Aws, region: str, parallel: int = 8) -> None:
+        self.aws = aws
+        self.region = region
+        self.parallel = max(1, parallel)
+
+    @property
+    def client(self) -> Any:
+        return self.aws.client(self.service, self.region)
+
+    def _pages(self, op: str, key: str, page_size: int | None = None, **kw: Any) -> list[Any]:
+        out: list[Any] = []
+        config = {"PageSize": page_size} if page_size else {}
+        for page in self.client.get_paginator(op).paginate(**kw, PaginationConfig=config):
+            out += page.get(key, [])
+        return out
+
+    def _map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        items = list(items)
+        if len(items) <= 1 or self.parallel == 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            return list(pool.map(fn, items))
 
 
 def get_backend(name: str, aws: Aws, region: str, parallel: int = 8) -> Any:

@@ -7,12 +7,12 @@ pages for prune candidates, then N ListTargetsByRule and N ListTagsForResource, 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from ecsched import expressions
-from ecsched.aws import Aws
+from ecsched.backends import Backend
 from ecsched.errors import AwsError
 from ecsched.model import (
     FINGERPRINT_TAG,
@@ -197,31 +197,13 @@ def live_from_aws(rule: dict[str, Any], targets: list[dict[str, Any]], tags: dic
 # --- the backend -------------------------------------------------------------------------------
 
 
-class RulesBackend:
+class RulesBackend(Backend):
     name = "rules"
-
-    def __init__(self, aws: Aws, region: str, parallel: int = 8) -> None:
-        self.aws = aws
-        self.region = region
-        self.parallel = max(1, parallel)
+    service = "events"
 
     @property
     def events(self) -> Any:
-        return self.aws.client("events", self.region)
-
-    def _pages(self, op: str, key: str, page_size: int | None = None, **kw: Any) -> list[Any]:
-        out: list[Any] = []
-        config = {"PageSize": page_size} if page_size else {}
-        for page in self.events.get_paginator(op).paginate(**kw, PaginationConfig=config):
-            out += page.get(key, [])
-        return out
-
-    def _map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        items = list(items)
-        if len(items) <= 1 or self.parallel == 1:
-            return [fn(i) for i in items]
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            return list(pool.map(fn, items))
+        return self.client
 
     def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
         """Live schedules for `names`, plus every rule targeting `cluster_arns` when pruning."""

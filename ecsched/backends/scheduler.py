@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from ecsched import expressions
 from ecsched.aws import Aws
+from ecsched.backends import Backend
 from ecsched.errors import AwsError, EcschedError
 from ecsched.model import TRACKING_TAG, RetryPolicy, Schedule, overrides
 from ecsched.plan import Change, Live
@@ -235,36 +235,18 @@ def update_params_from_raw(raw: dict[str, Any]) -> dict[str, Any]:
 # --- the backend -------------------------------------------------------------------------------
 
 
-class SchedulerBackend:
+class SchedulerBackend(Backend):
     name = "scheduler"
+    service = "scheduler"
 
     def __init__(self, aws: Aws, region: str, parallel: int = 8) -> None:
-        self.aws = aws
-        self.region = region
-        self.parallel = max(1, parallel)
+        super().__init__(aws, region, parallel)
         self._lock = threading.Lock()
         self._group_tags: dict[str, str | None] | None = None  # every group -> its tracking tag
         self._ready: set[str] = set()  # groups checked (or created) for writing in this run
         self._where: dict[str, str] = {}  # schedule name -> its group, from the last read
         # Report an ecsched rule that still runs a schedule-to-be (apply would run it twice). Off in migrate.
         self.guard_rules = True
-
-    @property
-    def client(self) -> Any:
-        return self.aws.client("scheduler", self.region)
-
-    def _pages(self, op: str, key: str, **kw: Any) -> list[Any]:
-        out: list[Any] = []
-        for page in self.client.get_paginator(op).paginate(**kw):
-            out += page.get(key, [])
-        return out
-
-    def _map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        items = list(items)
-        if len(items) <= 1 or self.parallel == 1:
-            return [fn(i) for i in items]
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            return list(pool.map(fn, items))
 
     def _tag_of(self, arn: str) -> str | None:
         tags = self.client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
