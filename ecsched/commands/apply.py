@@ -26,15 +26,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 + "\n(dry run: nothing was changed)")
         return 0
 
-    def progress(result: workflow.Result) -> None:
-        ch, calls, err = result
-        if err:
-            ctx.error(f"rule {ch.name}: {ch.action} failed: {err}")
-        else:
-            ctx.info(f"{render.SYMBOL[ch.action]} {ch.name}: {ch.action}d ({', '.join(calls)})")
+    done_so_far = 0
 
-    # Each rule is written as soon as its live state is read: reads and writes overlap.
+    def progress(result: workflow.Result) -> None:
+        nonlocal done_so_far
+        done_so_far += 1
+        ch, _calls, err = result
+        ctx.progress(f"applying: {done_so_far} done; last {ch.name} {'failed' if err else ch.action + 'd'}")
+
+    # Each rule is written as soon as its live state is read: reads and writes overlap. The plan and each
+    # rule's result are printed once all is done, in plan order; meanwhile a terminal shows progress.
     planned, results = workflow.apply(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt, on_result=progress)
+    ctx.progress_done()
     plan = planned.plan
     if args.format == "text":
         ctx.out(render.text(plan, color=ctx.color))
@@ -43,8 +46,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for ch, calls, err in results:
         if err:
             failed += 1
+            ctx.error(f"rule {ch.name}: {ch.action} failed: {err}")
             report.append({"rule": ch.name, "action": ch.action, "ok": False, "error": err})
         else:
+            ctx.info(f"{render.SYMBOL[ch.action]} {ch.name}: {ch.action}d ({', '.join(calls)})")
             report.append({"rule": ch.name, "action": ch.action, "ok": True, "calls": calls})
     for ch in plan.conflicts:
         ctx.error(f"rule {ch.name}: refused: {ch.reason}")

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 (f"pause {pause} in a pull request: edits one line of the file",
                  ["disable", pause, "--reason", "demo"], 0),
                 ("diff: the pause, as a reviewer sees it", ["diff", "--exit-code"], 2),
-                ("apply: one DisableRule call", ["apply"], 0),
+                ("apply: one DisableRule call (and the fingerprint tag that tells drift apart)", ["apply"], 0),
                 (f"run {target} now, exactly as scheduled, and wait for it", ["run", "--rule", target], 0),
             ]
             failed = 0
