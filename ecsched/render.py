@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecsched.config.export import schedule_to_config, to_yaml
-from ecsched.config.secrets import MASK, is_sensitive
+from ecsched.config.secrets import MASK, is_sensitive, mask_config
 from ecsched.model import Schedule
 from ecsched.plan import Change, FieldChange, Plan
 
@@ -177,7 +177,9 @@ def as_json(plan: Plan, now: datetime | None = None) -> str:
         item: dict[str, Any] = {
             "rule": ch.name, "action": ch.action, "backend": ch.backend,
             "drift": ch.drift, "origin": ch.origin, "pausing": ch.pausing, "resuming": ch.resuming,
-            "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in map(_masked, ch.fields)],
+            # The plan keeps real values (a secret-to-secret change is still a change); output never does.
+            "fields": [{"path": f.path, "before": mask_config(f.before), "after": mask_config(f.after)}
+                       for f in map(_masked, ch.fields)],
         }
         if ch.reason:
             item["reason"] = ch.reason

@@ -386,3 +386,34 @@ def test_a_migrated_rule_is_not_created_again_from_an_old_file(aws: str, cli: Ca
     res = cli("-c", old, "apply")
     assert res.code == 1
     assert client("events").list_rules()["Rules"] == []  # no second copy of the batch
+
+
+def test_json_output_masks_secrets_everywhere(aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
+    path = write_config(tmp_path, [rule("nightly", containerOverrides=[
+        {"name": "app", "command": ["php", "artisan"], "environment": {"DB_PASSWORD": "pw-in-clear", "MODE": "x"}}])])
+    out = cli("-c", path, "diff", "--format", "json").out
+    assert "pw-in-clear" not in out
+    assert "(sensitive)" in out and '"MODE": "x"' in out
+    assert "pw-in-clear" not in cli("-c", path, "apply", "--dry-run", "--format", "json").out
+
+
+def test_dry_run_exits_1_when_apply_would_refuse(aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
+    _foreign("nightly")
+    res = cli("-c", write_config(tmp_path, [rule("nightly")]), "apply", "--dry-run")
+    assert res.code == 1
+    assert "apply would refuse it" in res.err
+
+
+def test_a_foreign_rule_of_odd_shape_does_not_abort_the_diff(aws: str, cli: Callable[..., Result],
+                                                             tmp_path: Path) -> None:
+    path = write_config(tmp_path, [rule("keep")])
+    assert cli("-c", path, "apply").code == 0
+    ev = client("events")
+    ev.put_rule(Name="odd", ScheduleExpression="rate(1 day)")
+    taskdef = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/t"
+    ev.put_targets(Rule="odd", Targets=[{"Id": "odd", "Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api",
+                                         "RoleArn": "arn:aws:iam::1:role/r",
+                                         "EcsParameters": {"TaskDefinitionArn": taskdef},
+                                         "Input": '{"containerOverrides":[{"name":"a","environment":"oops"}]}'}])
+    res = cli("-c", path, "diff", "--prune", "--exit-code")
+    assert res.code == 0, res.out + res.err

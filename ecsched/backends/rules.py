@@ -183,7 +183,7 @@ def live_from_aws(rule: dict[str, Any], targets: list[dict[str, Any]], tags: dic
     try:
         target = _target_from_aws(targets[0], name)
         expr = expressions.parse(rule["ScheduleExpression"]).text
-    except (ValueError, KeyError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:  # any shape we do not write: not ours to model
         return unmanaged(str(e))
     schedule = Schedule(
         name=name, expression=expr, target=target, region=region,

@@ -24,7 +24,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         plan = workflow.compute(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt).plan
         ctx.out(render.as_json(plan) if args.format == "json" else render.text(plan, color=ctx.color)
                 + "\n(dry run: nothing was changed)")
-        return 0
+        for ch in plan.conflicts:
+            ctx.error(f"rule {ch.name}: apply would refuse it: {ch.reason}")
+        return 1 if plan.conflicts else 0  # as the real apply would
 
     done_so_far = 0
 
