@@ -171,3 +171,18 @@ def test_missing_file_points_at_an_ecschedule_config_beside_it(tmp_path: Path) -
 def test_a_directory_is_not_a_config(tmp_path: Path) -> None:
     with pytest.raises(LoadFailed, match="is a directory"):
         load_file(str(tmp_path), LoadOptions())
+
+
+def test_environment_values_reach_the_task_as_written(tmp_path: Path) -> None:
+    from ecsched.arns import Account
+    from ecsched.config import load
+
+    f = tmp_path / "ecsched.yaml"
+    f.write_text("region: us-east-1\ncluster: api\nrules:\n- name: a\n  scheduleExpression: rate(1 day)\n"
+                 "  taskDefinition: app\n  containerOverrides:\n  - name: app\n"
+                 "    environment: {PY: 3.10, ZIP: 0123, HEX: 0x1F, E: 1e3, FLAG: true, N: 7}\n"
+                 "  taskCount: 2\n")
+    s = load([str(f)]).schedules(Account("123456789012"), "us-east-1")[0]
+    assert dict(s.target.container_overrides[0].environment) == {
+        "PY": "3.10", "ZIP": "0123", "HEX": "0x1F", "E": "1e3", "FLAG": "true", "N": "7"}
+    assert s.target.task_count == 2  # outside `environment`, numbers are still numbers

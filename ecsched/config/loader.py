@@ -331,6 +331,7 @@ class _Walker:
         self.problems = problems
         self.locs = locs
         self.ctor = yaml.constructor.SafeConstructor()
+        self.as_written = False
 
     def _at(self, node: yaml.Node) -> dict[str, Any]:
         return {"file": self.file, "line": node.start_mark.line + 1, "col": node.start_mark.column + 1}
@@ -351,6 +352,8 @@ class _Walker:
         tag, value = node.tag, node.value
         if tag == _STR:  # most scalars: skip the constructor's dispatch
             return value
+        if self.as_written and isinstance(node, yaml.ScalarNode) and tag != _NULL:
+            return value  # an environment value: `PY: 3.10` stays "3.10", not 3.1
         if isinstance(node, yaml.ScalarNode) and not node.style:  # plain, so typed by _Yaml12Loader
             if tag == _INT:
                 return _yaml12_int(value)
@@ -388,7 +391,15 @@ class _Walker:
                 continue
             first_line[key] = knode.start_mark.line + 1
             kp = (*p, key)
-            out[key] = self.walk(vnode, kp)
+            if key == "environment" and isinstance(vnode, yaml.MappingNode):
+                # Values become strings in the task, as Go reads them into map[string]string: as written.
+                self.as_written = True
+                try:
+                    out[key] = self.walk(vnode, kp)
+                finally:
+                    self.as_written = False
+            else:
+                out[key] = self.walk(vnode, kp)
             if locs is not None:
                 locs[kp] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
         return {**merged, **out} if merged else out
