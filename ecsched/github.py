@@ -146,11 +146,33 @@ def _http_error(method: str, url: str, e: urllib.error.HTTPError) -> str:
     return what
 
 
+def _author(comment: dict[str, Any]) -> tuple[str | None, str | None]:
+    user = comment.get("user")
+    if not isinstance(user, dict):
+        return None, None
+    login, kind = user.get("login"), user.get("type")
+    return (str(login) if login else None), (str(kind) if kind else None)
+
+
+def _own_login(client: _Client) -> str | None:
+    """The token's own login, or None when GET /user is not allowed (an app installation token)."""
+    try:
+        me, _ = client.call("GET", "/user")
+    except EcschedError:
+        return None
+    login = me.get("login") if isinstance(me, dict) else None
+    return str(login) if login else None
+
+
 def upsert_comment(body: str, marker: str, target: Target) -> Posted:
     """Create the PR comment carrying `marker`, or update it in place; no call when it is unchanged."""
     body = fit(with_marker(body, marker))
     client = _Client(target)
-    mine = [c for c in client.comments() if str(c.get("body") or "").startswith(marker)]
+    marked = [c for c in client.comments() if str(c.get("body") or "").startswith(marker)]
+    mine = [c for c in marked if _author(c)[1] == "Bot"]  # GITHUB_TOKEN: github-actions[bot]
+    if not mine and marked:  # a personal token: its own login; someone else's comment is never edited
+        login = _own_login(client)
+        mine = [c for c in marked if login is not None and _author(c)[0] == login]
     if mine:
         existing = mine[0]  # the oldest: the one reviewers have seen
         if existing.get("body") == body:

@@ -29,10 +29,13 @@ class FakeGitHub:
     requests: list[tuple[str, str]] = field(default_factory=list)
     fail: int | None = None  # answer every request with this status
     next_id: int = 1000
+    # Who the token is: GITHUB_TOKEN comments as the Actions bot (and cannot GET /user).
+    me: dict[str, str] = field(default_factory=lambda: {"login": "github-actions[bot]", "type": "Bot"})
 
-    def add(self, pr: int, body: str) -> dict[str, Any]:
+    def add(self, pr: int, body: str, user: dict[str, str] | None = None) -> dict[str, Any]:
         self.next_id += 1
-        c = {"id": self.next_id, "body": body, "html_url": f"https://github.test/{REPO}/pull/{pr}#c{self.next_id}"}
+        c = {"id": self.next_id, "body": body, "html_url": f"https://github.test/{REPO}/pull/{pr}#c{self.next_id}",
+             "user": dict(user or self.me)}
         self.comments.setdefault(pr, []).append(c)
         return c
 
@@ -60,6 +63,10 @@ def _handler(gh: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if gh.fail:
                 return self._send(gh.fail, {"message": "Resource not accessible by integration"})
             parts = u.path.strip("/").split("/")
+            if parts == ["user"] and method == "GET":
+                if gh.me["type"] == "Bot":
+                    return self._send(403, {"message": "Resource not accessible by integration"})
+                return self._send(200, gh.me)
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
             # /repos/{o}/{r}/issues/{n}/comments
             if len(parts) == 6 and parts[:3] == ["repos", *REPO.split("/")] and parts[3] == "issues" \
@@ -159,6 +166,31 @@ def test_the_comment_is_found_on_a_later_page(gh: FakeGitHub) -> None:
                      f"/repos/{REPO}/issues/{PR}/comments?per_page=100&page=2",
                      f"/repos/{REPO}/issues/{PR}/comments?per_page=100&page=3"]
     assert len(gh.comments[PR]) == 221
+
+
+HUMAN = {"login": "alice", "type": "User"}
+
+
+def test_a_marker_comment_someone_else_wrote_is_left_alone(gh: FakeGitHub) -> None:
+    # A person quoting the plan (marker and all) in their own comment: never edited, a new one is made.
+    theirs = gh.add(PR, render.marker() + "\nwhy does this plan delete the rule?", user=HUMAN)
+    target = github.target_from_env()
+    first = github.upsert_comment("plan v1", render.marker(), target)
+    assert first.action == "created" and first.id != theirs["id"]
+    second = github.upsert_comment("plan v2", render.marker(), target)
+    assert (second.action, second.id) == ("updated", first.id)
+    assert gh.comments[PR][0]["body"].endswith("why does this plan delete the rule?")
+    assert ("PATCH", f"/repos/{REPO}/issues/comments/{theirs['id']}") not in writes(gh)
+
+
+def test_a_personal_token_finds_its_own_comment_by_login(gh: FakeGitHub) -> None:
+    gh.me = {"login": "ci-user", "type": "User"}
+    gh.add(PR, render.marker() + "\nquoted by alice", user=HUMAN)
+    target = github.target_from_env()
+    first = github.upsert_comment("plan v1", render.marker(), target)
+    second = github.upsert_comment("plan v2", render.marker(), target)
+    assert (first.action, second.action, second.id) == ("created", "updated", first.id)
+    assert [c["body"].split("\n")[1] for c in gh.comments[PR]] == ["quoted by alice", "plan v2"]
 
 
 def test_keys_keep_separate_comments(gh: FakeGitHub) -> None:
@@ -268,9 +300,14 @@ def run_action(tmp_path: Path, gh: FakeGitHub, *, event: str, command: str = "di
     out, summary = tmp_path / "output", tmp_path / "summary"
     out.write_text("")
     summary.write_text("")
-    env = {**os.environ, "RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary),
-           "CONFIG": config, "COMMAND": command, "COMMENT": comment, "ARGS": args, "EVENT": event,
-           "GITHUB_TOKEN": TOKEN}
+    # The step's own `env:` block, its expressions given the values GitHub would: what the step declares is
+    # all it gets (the token in particular, which the test process has in GITHUB_TOKEN).
+    values = {"inputs.config": config, "inputs.command": command, "inputs.comment": comment, "inputs.args": args,
+              "github.event_name": event, "inputs.github-token": TOKEN}
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN")}
+    env.update({"RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary)})
+    for name, expr in step["env"].items():
+        env[name] = values[str(expr).removeprefix("${{").removesuffix("}}").strip()]
     p = subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True,
                        timeout=300)
     outputs = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
@@ -329,6 +366,34 @@ def test_action_fails_the_job_and_says_why_in_the_comment(aws: str, gh: FakeGitH
 def test_action_refuses_an_unknown_command(gh: FakeGitHub, tmp_path: Path) -> None:
     code, log, _, _ = run_action(tmp_path, gh, event="push", command="destroy")
     assert code == 1 and "command must be diff or apply" in log
+
+
+def test_action_refuses_args_it_cannot_parse(aws: str, gh: FakeGitHub, tmp_path: Path) -> None:
+    (tmp_path / "ecsched.yaml").write_text(PLAN_CONFIG)
+    code, log, _, _ = run_action(tmp_path, gh, event="push", command="apply", args="--rule 'report-*")
+    assert code == 1
+    assert "::error title=ecsched::args: cannot parse: --rule 'report-*" in log
+    with pytest.raises(Exception, match="ResourceNotFound|does not exist"):
+        client_state("report")  # nothing applied
+
+
+def test_action_args_split_like_a_shell(aws: str, gh: FakeGitHub, tmp_path: Path) -> None:
+    (tmp_path / "ecsched.yaml").write_text(PLAN_CONFIG + "- name: other\n  scheduleExpression: rate(1 day)\n"
+                                           "  taskDefinition: task1\n")
+    code, log, _, _ = run_action(tmp_path, gh, event="push", command="apply", args="--rule 'rep*'")
+    assert code == 0, log
+    assert client_state("report") == "ENABLED"
+    with pytest.raises(Exception, match="ResourceNotFound|does not exist"):
+        client_state("other")
+
+
+def test_action_keeps_the_token_out_of_diff_and_apply(aws: str, gh: FakeGitHub, tmp_path: Path) -> None:
+    # A config template reading GITHUB_TOKEN sees nothing: the token goes only to the `comment` call.
+    (tmp_path / "ecsched.yaml").write_text(PLAN_CONFIG + '  description: "t={{ env "GITHUB_TOKEN" }}"\n')
+    code, log, _, summary = run_action(tmp_path, gh, event="pull_request")
+    assert code == 0, log
+    (c,) = gh.comments[PR]  # the comment call still had it
+    assert TOKEN not in c["body"] and TOKEN not in log and TOKEN not in summary
 
 
 def client_state(name: str) -> str:
