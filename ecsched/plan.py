@@ -140,8 +140,9 @@ def _diff(a: Any, b: Any, path: str, out: list[FieldChange]) -> None:
 
 
 def make_plan(desired: list[Schedule], live: dict[str, Live], *, selected: set[str] | None = None,
-              prune: bool = False, adopt: bool = False) -> Plan:
-    """`selected`: the rule names in scope (None: all). `live`: every live schedule read for this run."""
+              prune: bool = False, adopt: bool = False, owners: set[str] | None = None) -> Plan:
+    """`selected`: the rule names in scope (None: all). `live`: every live schedule read for this run.
+    `owners`: trackingIds that are ours beyond the desired schedules' (the file's own, for pruning)."""
     plan = Plan()
     names = {s.name for s in desired}
     for s in desired:
@@ -153,7 +154,7 @@ def make_plan(desired: list[Schedule], live: dict[str, Live], *, selected: set[s
             continue
         plan.changes.append(_compare(s, lv, adopt))
     if prune:
-        owners = {s.tracking_id for s in desired}
+        owners = {s.tracking_id for s in desired} | (owners or set())
         for name in sorted(live):
             lv = live[name]
             if name in names or lv.tracking_id not in owners:

@@ -78,6 +78,10 @@ class _Scope:
     # Read every live rule of the clusters (a full --prune), not only the names in scope.
     full_prune: bool
     changes_since: Changes | None = None
+    # Each file's own trackingId and cluster, per region: pruning finds owned rules there even when no
+    # rule of that region is left in the file (`rules: []`, or every rule moved elsewhere).
+    owners: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    clusters: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
 
 def _scope(ctx: Context, rules: list[str] | None, prune: bool) -> _Scope:
@@ -113,9 +117,23 @@ def _scope(ctx: Context, rules: list[str] | None, prune: bool) -> _Scope:
         deleted = f", {len(changes.deleted)} deleted" if changes.deleted else ""
         pruned = "" if prune or not changes.deleted else " (deletions are pruned only with --prune)"
         ctx.info(f"--changed-since {since}: {len(selected)} of {len(desired)} rules changed{deleted}{pruned}")
+    owners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    clusters: dict[tuple[str, str], set[str]] = defaultdict(set)
+    if prune:
+        from ecsched import arns
+
+        for f in ctx.config().files:
+            cluster = f.data.get("cluster")
+            if not cluster:
+                continue
+            key = ("rules", str(f.data.get("region") or aws.region))
+            owners[key].add(str(f.data.get("trackingId") or str(cluster).rsplit("/", 1)[-1]))
+            clusters[key].add(arns.cluster_arn(str(cluster), aws.account(), key[1]))
+            groups.setdefault(key, [])
     if not groups:
         groups[("rules", aws.region)] = []
-    return _Scope(desired, selected, groups, extra, full_prune=prune and not since, changes_since=changes)
+    return _Scope(desired, selected, groups, extra, full_prune=prune and not since, changes_since=changes,
+                  owners=owners, clusters=clusters)
 
 
 def _prepare(ctx: Context, rules: list[str] | None, prune: bool) -> tuple[EarlyRead | None, _Scope]:
@@ -143,11 +161,12 @@ def compute(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool =
         in_scope = {s.name for s in group if s.name in scope.selected} | scope.extra.get((backend_name, region), set())
         if not in_scope and not scope.full_prune:
             continue  # nothing to read: not even the rule list
-        arns = {s.target.cluster_arn for s in group}
+        arns = {s.target.cluster_arn for s in group} | scope.clusters.get((backend_name, region), set())
         got = early.take(backend_name, region, in_scope, arns, scope.full_prune) if early else None
         live = {lv.name: lv for lv in got} if got is not None else backend.read(in_scope, arns, prune=scope.full_prune)
         planned.live.update(live)
-        sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt)
+        sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt,
+                        owners=scope.owners.get((backend_name, region)))
         planned.plan.changes += guard_migrated(aws, backend_name, region, parallel, sub.changes)
     return planned
 
@@ -220,9 +239,9 @@ def apply(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = F
             if not in_scope and not scope.full_prune:
                 continue
             by_name = {s.name: s for s in group}
-            owners = {s.tracking_id for s in group}
+            owners = {s.tracking_id for s in group} | scope.owners.get((backend_name, region), set())
             live: dict[str, Live] = {}
-            arns = {s.target.cluster_arn for s in group}
+            arns = {s.target.cluster_arn for s in group} | scope.clusters.get((backend_name, region), set())
             got = early.take(backend_name, region, in_scope, arns, scope.full_prune) if early else None
             for lv in got if got is not None else _read(backend, in_scope, arns, scope.full_prune):
                 live[lv.name] = lv
@@ -234,7 +253,8 @@ def apply(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = F
                                            backend=lv.backend))
             planned.live.update(live)
             # The same plan as `compute`: what is left to do are the creates (no live rule to wait for).
-            sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt)
+            sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt,
+                        owners=scope.owners.get((backend_name, region)))
             changes = guard_migrated(aws, backend_name, region, parallel, sub.changes)
             for ch in changes:
                 if ch.action == "create":

@@ -417,3 +417,15 @@ def test_a_foreign_rule_of_odd_shape_does_not_abort_the_diff(aws: str, cli: Call
                                          "Input": '{"containerOverrides":[{"name":"a","environment":"oops"}]}'}])
     res = cli("-c", path, "diff", "--prune", "--exit-code")
     assert res.code == 0, res.out + res.err
+
+
+def test_prune_finds_owned_rules_when_the_file_has_none_left(aws: str, cli: Callable[..., Result],
+                                                             tmp_path: Path) -> None:
+    assert cli("-c", write_config(tmp_path, [rule("r1"), rule("r2")]), "apply").code == 0
+    _foreign("hand-made")
+    empty = write_config(tmp_path, [])
+    diff = cli("-c", empty, "diff", "--prune", "--exit-code")
+    assert diff.code == 2, diff.out
+    assert "- delete r1" in diff.out and "- delete r2" in diff.out and "hand-made" not in diff.out
+    assert cli("-c", empty, "apply", "--prune").code == 0
+    assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"hand-made"}
