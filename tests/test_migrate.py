@@ -392,3 +392,55 @@ def test_a_templated_file_is_edited_too(setup: Path, cli: Callable[..., Result],
 def test_edit_puts_the_top_level_line_above_the_comment_that_introduces_rules() -> None:
     text = "cluster: api\n\n# the jobs\n# (all of them)\nrules:\n- name: a\n"
     assert _edit(text, {0}) == "cluster: api\n\nbackend: scheduler\n# the jobs\n# (all of them)\nrules:\n- name: a\n"
+
+
+def _watch_probes(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[tuple[str, list[str]]]:
+    """Every config load the command makes: the paths, and what the config's folder held at that moment."""
+    from ecsched.context import Context
+
+    seen: list[tuple[str, list[str]]] = []
+    real = Context.load_config
+
+    def load_config(self: Context, paths: list[str] | None = None, **kw: Any) -> Any:
+        seen.append((",".join(paths or []), sorted(p.name for p in folder.iterdir())))
+        return real(self, paths, **kw)
+
+    monkeypatch.setattr(Context, "load_config", load_config)
+    return seen
+
+
+def test_dry_run_writes_nothing_beside_the_config(
+        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    # A read-only checkout must still get its preview: the trial load goes to a private temp directory.
+    use_clock(monkeypatch, FakeClock(QUIET))
+    before = sorted(p.name for p in setup.parent.iterdir())
+    seen = _watch_probes(monkeypatch, setup.parent)
+    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--dry-run")
+    assert res.code == 0, res.err
+    assert "+backend: scheduler" in res.out and "would not load" not in res.err
+    probes = [paths for paths, _ in seen if paths and paths != str(setup)]
+    assert probes and all(Path(p).name == setup.name and Path(p).parent != setup.parent for p in probes)
+    assert all(listing == before for _, listing in seen)
+    assert sorted(p.name for p in setup.parent.iterdir()) == before
+
+
+def test_the_file_is_replaced_atomically_keeping_its_mode(
+        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    setup.chmod(0o640)
+    replaced: list[str] = []
+    real = os.replace
+
+    def replace(src: Any, dst: Any, **kw: Any) -> None:
+        replaced.append(str(dst))
+        real(src, dst, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    use_clock(monkeypatch, FakeClock(QUIET))
+    res = cli("-c", str(setup), "migrate", "--to", "scheduler")
+    assert res.code == 0, res.err
+    assert replaced == [str(setup)]
+    assert "backend: scheduler" in setup.read_text()
+    assert setup.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in setup.parent.iterdir() if p.name.startswith(".")] == []

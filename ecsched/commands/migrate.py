@@ -16,6 +16,7 @@ import difflib
 import json
 import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsched import expressions
 from ecsched.context import Context
+from ecsched.edit import FileEdit
 from ecsched.errors import ConfigError, EcschedError
 from ecsched.model import Schedule
 from ecsched.plan import Change, Live
@@ -411,6 +413,29 @@ def _expected(data: dict[str, Any], moved: set[int], edited_top: bool) -> dict[s
     return out
 
 
+def _probe(ctx: Context, path: str, new: str, *, beside: bool) -> dict[str, Any] | None:
+    """`new` loaded as the file at `path` would be, or None. Written to a private temp directory under the
+    same name (same format); beside the config only when `beside` (plugins resolve relative to it)."""
+    base = os.path.basename(path)
+    try:
+        if beside:
+            fd, probe = tempfile.mkstemp(prefix=f".{base}.", suffix=f".ecsched-migrate{os.path.splitext(base)[1]}",
+                                         dir=os.path.dirname(os.path.abspath(path)))
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(new)
+                return ctx.load_config([probe], validate=False).files[0].data
+            finally:
+                os.remove(probe)
+        with tempfile.TemporaryDirectory(prefix="ecsched-migrate-") as tmp:
+            probe = os.path.join(tmp, base)
+            with open(probe, "w", encoding="utf-8", newline="") as fh:
+                fh.write(new)
+            return ctx.load_config([probe], validate=False).files[0].data
+    except Exception:
+        return None
+
+
 def rewrite(ctx: Context, path: str, moved: set[int], *, dry_run: bool) -> None:
     """Edit one config file in place, after proving that the edit loads as intended."""
     from ecsched.config.loader import parse_yaml
@@ -437,27 +462,26 @@ def rewrite(ctx: Context, path: str, moved: set[int], *, dry_run: bool) -> None:
     if new == text:
         return
     # Prove it: the edited file must load as the old one plus exactly the new backend keys.
-    directory, base = os.path.split(os.path.abspath(path))
-    probe = os.path.join(directory, f".{base}.ecsched-migrate{os.path.splitext(base)[1]}")
-    try:
-        with open(probe, "w", encoding="utf-8", newline="") as fh:
-            fh.write(new)
-        got = ctx.load_config([probe], validate=False).files[0].data
-    except Exception:
-        got = None
-    finally:
-        if os.path.exists(probe):
-            os.remove(probe)
-    if got != _expected(f.data, moved, edited_top):
-        ctx.warn(f"{path}: the edit would not load as intended; {by_hand}")
-        return
+    checked = True
+    if "plugins" in (f.data or {}) and dry_run:
+        # Plugin paths resolve beside the config, so the probe would have to be written there: not for a look.
+        checked = False
+    else:
+        got = _probe(ctx, path, new, beside="plugins" in (f.data or {}))
+        if got != _expected(f.data, moved, edited_top):
+            ctx.warn(f"{path}: the edit would not load as intended; {by_hand}")
+            return
     diff = difflib.unified_diff(_split(text), _split(new), path, path)
     if dry_run:
-        ctx.out(f"would edit {path}:")
+        ctx.out(f"would edit {path}:" + ("" if checked else " (not test-loaded: the file uses plugins; "
+                                                             "the real run checks the edit before writing)"))
         ctx.out("".join(diff).rstrip("\n"))
         return
-    with open(path, "wb") as fh:
-        fh.write((b"\xef\xbb\xbf" if bom else b"") + new.encode("utf-8"))
+    try:
+        FileEdit(path=path, old=text, new=new, bom=bom).write()  # temp file + os.replace, mode kept
+    except OSError as e:
+        ctx.warn(f"{path}: cannot write the edit ({e.strerror}); {by_hand}")
+        return
     ctx.out(f"edited {path}: backend: scheduler for {names}")
 
 
