@@ -231,39 +231,54 @@ def apply(ctx: Context, *, rules: list[str] | None, prune: bool, adopt: bool = F
 
             pending.append(writers.submit(run))
 
-        for (backend_name, region), group in scope.groups.items():
-            backend = get_backend(backend_name, aws, region, parallel=parallel)
-            planned.backends[(backend_name, region)] = backend
-            in_scope = ({s.name for s in group if s.name in scope.selected}
-                        | scope.extra.get((backend_name, region), set()))
-            if not in_scope and not scope.full_prune:
-                continue
-            by_name = {s.name: s for s in group}
-            owners = {s.tracking_id for s in group} | scope.owners.get((backend_name, region), set())
-            live: dict[str, Live] = {}
-            arns = {s.target.cluster_arn for s in group} | scope.clusters.get((backend_name, region), set())
-            got = early.take(backend_name, region, in_scope, arns, scope.full_prune) if early else None
-            for lv in got if got is not None else _read(backend, in_scope, arns, scope.full_prune):
-                live[lv.name] = lv
-                s = by_name.get(lv.name)
-                if s is not None and s.name in scope.selected:
-                    submit(backend, make_plan([s], {lv.name: lv}, selected={s.name}, adopt=adopt).changes[0])
-                elif s is None and prune and lv.tracking_id in owners:
-                    submit(backend, Change("delete", lv.name, live=lv.schedule, remove_target_ids=lv.target_ids,
-                                           backend=lv.backend))
-            planned.live.update(live)
-            # The same plan as `compute`: what is left to do are the creates (no live rule to wait for).
-            sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt,
-                        owners=scope.owners.get((backend_name, region)))
-            changes = guard_migrated(aws, backend_name, region, parallel, sub.changes)
-            for ch in changes:
-                if ch.action == "create":
-                    submit(backend, ch)
-            planned.plan.changes += changes
+        read_error: BaseException | None = None
+        try:
+            for (backend_name, region), group in scope.groups.items():
+                backend = get_backend(backend_name, aws, region, parallel=parallel)
+                planned.backends[(backend_name, region)] = backend
+                in_scope = ({s.name for s in group if s.name in scope.selected}
+                            | scope.extra.get((backend_name, region), set()))
+                if not in_scope and not scope.full_prune:
+                    continue
+                by_name = {s.name: s for s in group}
+                owners = {s.tracking_id for s in group} | scope.owners.get((backend_name, region), set())
+                live: dict[str, Live] = {}
+                arns = {s.target.cluster_arn for s in group} | scope.clusters.get((backend_name, region), set())
+                got = early.take(backend_name, region, in_scope, arns, scope.full_prune) if early else None
+                for lv in got if got is not None else _read(backend, in_scope, arns, scope.full_prune):
+                    live[lv.name] = lv
+                    s = by_name.get(lv.name)
+                    if s is not None and s.name in scope.selected:
+                        submit(backend, make_plan([s], {lv.name: lv}, selected={s.name}, adopt=adopt).changes[0])
+                    elif s is None and prune and lv.tracking_id in owners:
+                        submit(backend, Change("delete", lv.name, live=lv.schedule, remove_target_ids=lv.target_ids,
+                                               backend=lv.backend))
+                planned.live.update(live)
+                # The same plan as `compute`: what is left to do are the creates (no live rule to wait for).
+                sub = make_plan(group, live, selected=scope.selected, prune=prune, adopt=adopt,
+                            owners=scope.owners.get((backend_name, region)))
+                changes = guard_migrated(aws, backend_name, region, parallel, sub.changes)
+                for ch in changes:
+                    if ch.action == "create":
+                        submit(backend, ch)
+                planned.plan.changes += changes
+        except Exception as e:  # a read failed part-way: finish and report the writes already sent
+            read_error = e
         for f in pending:
             f.result()
     ordered = sorted(results.values(), key=lambda r: (r[0].action == "delete", order.get(r[0].name, 0), r[0].name))
+    if read_error is not None:
+        raise ApplyInterrupted(ordered, read_error)
     return planned, ordered
+
+
+class ApplyInterrupted(Exception):
+    """Reading the live state failed part-way through an apply; `results` are the writes already made."""
+
+    def __init__(self, results: list[Result], cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.results = results
+        self.cause = cause
 
 
 class EarlyRead:

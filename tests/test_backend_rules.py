@@ -429,3 +429,37 @@ def test_prune_finds_owned_rules_when_the_file_has_none_left(aws: str, cli: Call
     assert "- delete r1" in diff.out and "- delete r2" in diff.out and "hand-made" not in diff.out
     assert cli("-c", empty, "apply", "--prune").code == 0
     assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"hand-made"}
+
+
+def test_a_read_failing_mid_apply_reports_the_writes_already_made(aws: str, cli: Callable[..., Result],
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto enforces no IAM: the denied read is raised from botocore's before-call event instead.
+    from botocore.exceptions import ClientError
+
+    from ecsched.aws import Aws
+
+    assert cli("-c", write_config(tmp_path, [rule("a"), rule("b")]), "apply").code == 0
+    original = Aws.client
+
+    def denying(self: Aws, service: str, region: str | None = None) -> Any:
+        c = original(self, service, region)
+
+        def deny(model: Any, params: dict[str, Any], **_: Any) -> None:
+            if json.loads(params["body"])["ResourceARN"].endswith("rule/b"):
+                raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}},
+                                  "ListTagsForResource")
+
+        if service == "events" and not getattr(c, "_deny", False):
+            c.meta.events.register_first("before-call.events.ListTagsForResource", deny)
+            c._deny = True
+        return c
+
+    monkeypatch.setattr(Aws, "client", denying)
+    path = write_config(tmp_path, [rule("a", disabled=True), rule("b", disabled=True)])
+    res = cli("-c", path, "apply", "--parallel", "1")
+    assert res.code == 1
+    assert "~ a: updated (DisableRule" in res.err
+    assert "reading the live state failed part-way" in res.err and "AccessDeniedException" in res.err
+    assert "Traceback" not in res.err
+    assert client("events").describe_rule(Name="a")["State"] == "DISABLED"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ecsched import render
 from ecsched.commands._common import add_selection
@@ -38,21 +39,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     # Each rule is written as soon as its live state is read: reads and writes overlap. The plan and each
     # rule's result are printed once all is done, in plan order; meanwhile a terminal shows progress.
-    planned, results = workflow.apply(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt, on_result=progress)
+    try:
+        planned, results = workflow.apply(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt,
+                                          on_result=progress)
+    except workflow.ApplyInterrupted as e:
+        ctx.progress_done()
+        _report(ctx, e.results)
+        from ecsched.cli import describe_aws_exception
+
+        ctx.error(f"reading the live state failed part-way: {describe_aws_exception(e.cause) or e.cause}")
+        ctx.info(f"Applied {sum(1 for r in e.results if not r[2])} change(s) before that; run apply again to "
+                 "converge.")
+        return 1
     ctx.progress_done()
     plan = planned.plan
     if args.format == "text":
         ctx.out(render.text(plan, color=ctx.color))
-    failed = 0
-    report = []
-    for ch, calls, err in results:
-        if err:
-            failed += 1
-            ctx.error(f"rule {ch.name}: {ch.action} failed: {err}")
-            report.append({"rule": ch.name, "action": ch.action, "ok": False, "error": err})
-        else:
-            ctx.info(f"{render.SYMBOL[ch.action]} {ch.name}: {ch.action}d ({', '.join(calls)})")
-            report.append({"rule": ch.name, "action": ch.action, "ok": True, "calls": calls})
+    report = _report(ctx, results)
+    failed = sum(1 for r in report if not r["ok"])
     for ch in plan.conflicts:
         ctx.error(f"rule {ch.name}: refused: {ch.reason}")
     if args.format == "json":
@@ -65,3 +69,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
              + (f", {failed} failed" if failed else "") + (f", {len(plan.conflicts)} refused" if plan.conflicts else "")
              + ".")
     return 1 if failed or plan.conflicts else 0
+
+
+def _report(ctx: Context, results: list[Any]) -> list[dict[str, Any]]:
+    """One line per rule applied (stderr), and the same as data for --format json."""
+    report: list[dict[str, Any]] = []
+    for ch, calls, err in results:
+        if err:
+            ctx.error(f"rule {ch.name}: {ch.action} failed: {err}")
+            report.append({"rule": ch.name, "action": ch.action, "ok": False, "error": err})
+        else:
+            ctx.info(f"{render.SYMBOL[ch.action]} {ch.name}: {ch.action}d ({', '.join(calls)})")
+            report.append({"rule": ch.name, "action": ch.action, "ok": True, "calls": calls})
+    return report
