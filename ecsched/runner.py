@@ -588,6 +588,7 @@ class Runner:
             except Exception as e:
                 self.ctx.warn(f"cannot describe {actual} ({e}); "
                               "treating every container as essential, no logs")
+                td = None  # the earlier revision's containers and logs are not this task's
         result.essential = [c.name for c in td.essential] if td else None
         follower: LogFollower | None = None
         if td is not None:

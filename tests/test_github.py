@@ -373,7 +373,7 @@ def test_action_refuses_args_it_cannot_parse(aws: str, gh: FakeGitHub, tmp_path:
     code, log, _, _ = run_action(tmp_path, gh, event="push", command="apply", args="--rule 'report-*")
     assert code == 1
     assert "::error title=ecsched::args: cannot parse: --rule 'report-*" in log
-    with pytest.raises(Exception, match="ResourceNotFound|does not exist"):
+    with pytest.raises(Exception, match="ResourceNotFoundException"):
         client_state("report")  # nothing applied
 
 
@@ -383,7 +383,7 @@ def test_action_args_split_like_a_shell(aws: str, gh: FakeGitHub, tmp_path: Path
     code, log, _, _ = run_action(tmp_path, gh, event="push", command="apply", args="--rule 'rep*'")
     assert code == 0, log
     assert client_state("report") == "ENABLED"
-    with pytest.raises(Exception, match="ResourceNotFound|does not exist"):
+    with pytest.raises(Exception, match="ResourceNotFoundException"):
         client_state("other")
 
 

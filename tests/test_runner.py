@@ -291,6 +291,31 @@ def test_task_failed_to_start_is_125_with_stop_code_and_reason_printed():
     assert "app: no exit code (CannotPullContainerError: nope)" in text
 
 
+def test_an_undescribable_actual_revision_drops_the_earlier_one():
+    # Stubber: the task runs task1:4 (the family moved on) and DescribeTaskDefinition is denied for it.
+    # The warning's promise holds: every container counts (xray's exit 1 too) and task1:3's logs are not read.
+    actual = TD.replace(":3", ":4")
+    started = {"tasks": [{**STARTED["tasks"][0], "taskDefinitionArn": actual}], "failures": []}
+    stopped = _task({"name": "app", "exitCode": 0, "lastStatus": "STOPPED"},
+                    {"name": "xray", "exitCode": 1, "lastStatus": "STOPPED"}, taskDefinitionArn=actual)
+    ecs, stubber = _stubbed_ecs()
+    from botocore.stub import ANY
+
+    stubber.add_response("run_task", started, {"cluster": CLUSTER, "taskDefinition": TD, "clientToken": ANY})
+    stubber.add_client_error("describe_task_definition", "AccessDeniedException", "not allowed",
+                             expected_params={"taskDefinition": actual})
+    stubber.add_response("describe_tasks", {"tasks": [stopped], "failures": []},
+                         {"cluster": CLUSTER, "tasks": [TASK]})
+    ctx = make_ctx()
+    with stubber:
+        result = Runner(ctx, FakeAws(ecs=ecs), REGION, RunOptions(logs=True, poll=0.001)).run(
+            "r", {"cluster": CLUSTER, "taskDefinition": TD}, TD_INFO)
+        stubber.assert_no_pending_responses()
+    assert "treating every container as essential, no logs" in ctx.stderr.getvalue()  # type: ignore[attr-defined]
+    assert result.essential is None and result.streams == []
+    assert result.exit_code == 1
+
+
 def test_runtask_failures_are_125_and_printed():
     # Stubber: moto's RunTask never returns `failures` (it raises or starts the task).
     resp = {"tasks": [], "failures": [{"arn": CLUSTER, "reason": "MISSING", "detail": "capacity"}]}
