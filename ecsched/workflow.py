@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.changed import Changes
 
-DEFAULT_PARALLEL = 16
+from ecsched.commands._common import DEFAULT_PARALLEL
 
 
 @dataclass

@@ -111,7 +111,7 @@ def target_params(s: Schedule) -> dict[str, Any]:
 # --- AWS -> model ------------------------------------------------------------------------------
 
 
-def _target_from_aws(t: dict[str, Any], rule_name: str) -> EcsTarget:
+def _target_from_aws(t: dict[str, Any]) -> EcsTarget:
     ecs = t["EcsParameters"]
     dedupe = False
     if "InputTransformer" in t:
@@ -181,7 +181,7 @@ def live_from_aws(rule: dict[str, Any], targets: list[dict[str, Any]], tags: dic
     if "EcsParameters" not in targets[0]:
         return unmanaged(f"its target is not an ECS task ({targets[0].get('Arn', '?')})")
     try:
-        target = _target_from_aws(targets[0], name)
+        target = _target_from_aws(targets[0])
         expr = expressions.parse(rule["ScheduleExpression"]).text
     except (ValueError, KeyError, TypeError, AttributeError) as e:  # any shape we do not write: not ours to model
         return unmanaged(str(e))

@@ -195,7 +195,7 @@ def live_from_aws(raw: dict[str, Any], tracking_id: str | None, region: str) -> 
         "Input": json.dumps(data), "DeadLetterConfig": t.get("DeadLetterConfig"),
     }
     try:
-        target = _target_from_aws(as_rule, name)
+        target = _target_from_aws(as_rule)
         expr = expressions.parse(raw["ScheduleExpression"], allow_at=True).text
     except (ValueError, KeyError) as e:
         return Live(schedule=None, unmanaged=str(e), **base)
