@@ -440,10 +440,14 @@ class Heartbeat(threading.Thread):
 
 
 class SignalForwarder:
-    """SIGTERM/SIGINT/SIGHUP go to the child once it runs; before that they abort the wait."""
+    """SIGTERM/SIGINT/SIGHUP go to the child's process group once it runs; before that they abort the wait.
+
+    A signal that arrives after the last pre-start check but before `attach` is kept in `pending` and
+    delivered by `attach`: it is never lost, and never delivered twice."""
 
     def __init__(self) -> None:
         self.received: list[int] = []
+        self.pending: list[int] = []
         self.child: subprocess.Popen[bytes] | None = None
         self._old: dict[int, Any] = {}
 
@@ -462,36 +466,29 @@ class SignalForwarder:
             signal.signal(sig, old)
 
     def _handle(self, signum: int, frame: object) -> None:
+        # Handlers run in the main thread between bytecodes: `self.child` is either set or not.
         self.received.append(signum)
         child = self.child
-        if child is not None and child.returncode is None and not _terminal_sent_it_too(signum):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signum)
+        if child is None:
+            self.pending.append(signum)
+        else:
+            _signal_group(child, signum)
+
+    def attach(self, child: subprocess.Popen[bytes]) -> None:
+        """From now on signals go to the child; those that came in while it was being started follow."""
+        self.child = child
+        while self.pending:
+            _signal_group(child, self.pending.pop(0))
 
     def interrupted(self) -> int | None:
         return self.received[0] if self.received else None
 
 
-def _terminal_sent_it_too(signum: int) -> bool:
-    """Ctrl-C and hangups go to the terminal's whole foreground process group, our child included:
-    forwarding would deliver them twice. (A `kill -INT` aimed at a foreground ecsched alone is then not
-    forwarded either; SIGTERM, what ECS and `docker stop` send, always is.)"""
-    if signum not in (signal.SIGINT, signal.SIGHUP):
-        return False
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False  # no controlling terminal: the signal was sent to us alone (kill, ECS)
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
 def _die_with_parent() -> Callable[[], None] | None:
-    """Linux: the child gets SIGKILL if ecsched itself dies (SIGKILL, OOM); no lease, no child."""
+    """Linux: the child gets SIGKILL if ecsched itself dies (SIGKILL, OOM); no lease, no child.
+
+    This reaches the direct child only: its own children (in the child's process group) are stopped
+    through the group on every path ecsched controls, but not when ecsched itself is SIGKILLed."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -589,8 +586,18 @@ def run_locked(table: LockTable, opts: LockOptions, owner: str, log: Log) -> int
                              f"({prev.describe()}{finished}); skipping this duplicate delivery")
                     return 0
                 claimed = True
+            if (sig := fwd.interrupted()) is not None:
+                # Stopped while the run was being recorded: do not start the command at all.
+                if claimed and opts.scheduled_time:
+                    _unclaim(table, name, opts.scheduled_time, token, log)
+                    claimed = False
+                log.info(f"ecsched lock: {name}: {signal.Signals(sig).name} before the command started; "
+                         f"not running it")
+                return 128 + sig
             try:
-                child = subprocess.Popen(list(opts.command), preexec_fn=_die_with_parent())
+                # Its own process group: every stop (forwarded signal, lost lease, SIGKILL) reaches the
+                # command's children too, not just the command.
+                child = subprocess.Popen(list(opts.command), preexec_fn=_die_with_parent(), process_group=0)
             except (FileNotFoundError, PermissionError, OSError) as e:
                 if claimed and opts.scheduled_time:
                     table.unclaim_run(name, opts.scheduled_time, token)
@@ -598,7 +605,7 @@ def run_locked(table: LockTable, opts: LockOptions, owner: str, log: Log) -> int
                 code = EXIT_NOT_FOUND if isinstance(e, FileNotFoundError) else EXIT_CANNOT_EXEC
                 log.error(f"cannot run {opts.command[0]!r}: {e.strerror or e}")
                 return code
-            fwd.child = child
+            fwd.attach(child)  # delivers a signal that came in while the command was being started
             # Started after the fork: preexec_fn and threads do not mix.
             heartbeat.start()
             code = _supervise(child, heartbeat, opts, log)
@@ -619,15 +626,19 @@ def run_locked(table: LockTable, opts: LockOptions, owner: str, log: Log) -> int
 
 
 def _supervise(child: subprocess.Popen[bytes], heartbeat: Heartbeat, opts: LockOptions, log: Log) -> int:
-    """Wait for the child; stop it if the lease is lost or about to expire unrenewed."""
+    """Wait for the child; stop it if the lease is lost or about to expire unrenewed.
+
+    When the child exits, whatever it left running in its process group is killed before the lease is
+    released: nothing the command started runs on without the lock."""
     grace = min(max(opts.lease / 4, 0.5), 15.0)
     term_at: float | None = None
     killed = False
     while True:
-        try:
-            return exit_code_of(child.wait(timeout=0.1))
-        except subprocess.TimeoutExpired:
-            pass
+        if _exited(child):
+            # The exited child is not reaped yet, so its pid (the group id) cannot have been reused.
+            _signal_group(child, signal.SIGKILL)
+            return exit_code_of(child.wait())
+        time.sleep(0.1)
         now = time.time()
         lost = heartbeat.lost
         if term_at is None and (lost is not None or now >= heartbeat.expires_at - grace):
@@ -635,16 +646,37 @@ def _supervise(child: subprocess.Popen[bytes], heartbeat: Heartbeat, opts: LockO
                    else f"the lease could not be renewed and expires at {fmt_time(heartbeat.expires_at)}")
             log.error(f"lock {opts.key}: {why}; stopping the command (SIGTERM) so that two holders never "
                       f"run together")
-            _signal(child, signal.SIGTERM)
+            _signal_group(child, signal.SIGTERM)
             term_at = now
         if term_at is not None and not killed and (
             (heartbeat.lost is not None and now >= term_at + grace) or now >= heartbeat.expires_at
         ):
             log.error(f"lock {opts.key}: the command did not stop in time; SIGKILL")
-            _signal(child, signal.SIGKILL)
+            _signal_group(child, signal.SIGKILL)
             killed = True
 
 
-def _signal(child: subprocess.Popen[bytes], sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        child.send_signal(sig)
+def _exited(child: subprocess.Popen[bytes]) -> bool:
+    """Whether the child has exited, without reaping it."""
+    if child.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True  # reaped already (child.wait() will report it)
+
+
+def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the command's whole process group (it leads its own; see `process_group=0`)."""
+    if child.returncode is not None:
+        return  # reaped: its pid, and so the group id, may belong to someone else by now
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, sig)
+
+
+def _unclaim(table: LockTable, key: str, scheduled_time: str, token: str, log: Log) -> None:
+    try:
+        table.unclaim_run(key, scheduled_time, token)
+    except Exception as e:
+        log.warn(f"lock {key}: could not undo the record of scheduled time {scheduled_time} ({e}); a "
+                 f"redelivery of it will be skipped")

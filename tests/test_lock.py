@@ -199,7 +199,9 @@ class SerializingProxy:
     writes to one item one at a time; serializing the requests gives moto that property back.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str,
+                 hold: Callable[[http.server.BaseHTTPRequestHandler, bytes], None] | None = None) -> None:
+        """`hold(handler, body)`, if given, runs before each request is forwarded: it may block it."""
         import http.client
 
         host, port = target.rsplit("//", 1)[1].split(":")
@@ -215,6 +217,8 @@ class SerializingProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if hold is not None:
+                    hold(self, body)
                 with one_at_a_time:
                     conn = http.client.HTTPConnection(host, int(port), timeout=30)
                     conn.request("POST", self.path, body, dict(self.headers.items()))
@@ -377,8 +381,8 @@ def test_ctrl_c_in_a_terminal_reaches_the_command_once(table: str, tmp_path: Pat
             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the pty becomes its terminal
         )
         wait_for("the command to start", ready(ready_file))
-        os.write(primary, b"\x03")  # Ctrl-C: the terminal signals ecsched and the command alike
-        # The command exits with the number of SIGINTs it got: ecsched must not forward a second one.
+        os.write(primary, b"\x03")  # Ctrl-C: the terminal signals ecsched; the command has its own group
+        # The command exits with the number of SIGINTs it got: exactly one, forwarded by ecsched.
         assert proc.wait(timeout=60) == 1
     finally:
         os.close(secondary)
@@ -400,6 +404,62 @@ def test_signal_while_waiting_for_the_lock_runs_nothing(
     assert not marker.exists()
     holder.proc.send_signal(signal.SIGTERM)
     assert holder.wait() == 3
+
+
+def test_sigterm_while_the_run_is_being_recorded_runs_nothing(
+    table: str, aws: str, tmp_path: Path, bg: Callable[..., Background]
+) -> None:
+    """The signal arrives after the last check of the wait loop, while the dedupe record is written."""
+    arrived, go_on = threading.Event(), threading.Event()
+
+    def hold(h: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+        if h.headers.get("X-Amz-Target", "").endswith(".PutItem") and b"nightly@" in body:
+            arrived.set()
+            go_on.wait(timeout=60)
+
+    proxy = SerializingProxy(aws, hold)
+    marker = tmp_path / "ran"
+    try:
+        holder = bg(lock_argv("--", "touch", str(marker)), AWS_ENDPOINT_URL_DYNAMODB=proxy.url, **delivery())
+        assert arrived.wait(timeout=60), holder.err
+        holder.proc.send_signal(signal.SIGTERM)
+        go_on.set()
+        assert holder.wait() == 128 + signal.SIGTERM, holder.err
+    finally:
+        go_on.set()
+        proxy.close()
+    assert not marker.exists()
+    assert item("nightly") is None  # the lease is released
+    assert item("nightly@2026-11-30T18:30:00Z") is None  # and the run not recorded: a redelivery runs it
+    again = run(lock_argv("--", "touch", str(marker)), tmp_path, **delivery())
+    assert again.returncode == 0, again.stderr
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("how", ["sigterm", "lease-lost", "exit"])
+def test_the_commands_children_do_not_outlive_it(
+    table: str, tmp_path: Path, bg: Callable[..., Background], how: str
+) -> None:
+    pid_file = tmp_path / "pid"
+    script = 'sleep 60 & echo $! > "$1"' + ("" if how == "exit" else "; wait")
+    holder = bg(lock_argv("--key", "k", "--lease", "3s", "--", "sh", "-c", script, "sh", str(pid_file)))
+    wait_for("the grandchild to start", ready(pid_file))
+    grandchild = int(pid_file.read_text())
+    try:
+        if how == "sigterm":
+            holder.proc.send_signal(signal.SIGTERM)
+        elif how == "lease-lost":
+            client("dynamodb").put_item(TableName=TABLE, Item={
+                "key": {"S": "k"}, "kind": {"S": "lease"}, "owner": {"S": "intruder"},
+                "token": {"S": "intruder-token"}, "acquired_at": {"N": str(time.time())},
+                "expires_at": {"N": str(int(time.time()) + 600)}})
+        assert holder.wait() == (0 if how == "exit" else 128 + signal.SIGTERM), holder.err
+        wait_for("the grandchild to be stopped", lambda: gone(grandchild))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(grandchild, signal.SIGKILL)
+    if how == "lease-lost":
+        assert "lease was lost" in holder.err
 
 
 def test_ten_contenders_thirty_rounds_never_two_holders(table: str, aws: str, tmp_path: Path) -> None:
