@@ -58,6 +58,22 @@ class RetryPolicy:
     maximum_event_age_in_seconds: int | None = None
 
 
+# What AWS (and moto) fill in when a schedule has no RetryPolicy: equal to "not set".
+DEFAULT_RETRY_ATTEMPTS = 185
+DEFAULT_EVENT_AGE = 86_400
+
+
+def normalize_retry(rp: RetryPolicy | None) -> RetryPolicy | None:
+    """Missing members take AWS's defaults; the all-default policy is the same as none."""
+    if rp is None:
+        return None
+    full = RetryPolicy(
+        DEFAULT_RETRY_ATTEMPTS if rp.maximum_retry_attempts is None else rp.maximum_retry_attempts,
+        DEFAULT_EVENT_AGE if rp.maximum_event_age_in_seconds is None else rp.maximum_event_age_in_seconds,
+    )
+    return None if full == RetryPolicy(DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE) else full
+
+
 @dataclass(frozen=True)
 class PlacementConstraint:
     type: str

@@ -14,72 +14,28 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ecsched import expressions
 from ecsched.aws import Aws
 from ecsched.backends import Backend
+from ecsched.dates import effective_start, format_date, parse_date
 from ecsched.errors import AwsError, EcschedError
-from ecsched.model import TRACKING_TAG, RetryPolicy, Schedule, overrides
+from ecsched.model import (
+    DEFAULT_EVENT_AGE,
+    DEFAULT_RETRY_ATTEMPTS,
+    TRACKING_TAG,
+    RetryPolicy,
+    Schedule,
+    normalize_retry,
+    overrides,
+)
 from ecsched.plan import Change, Live
 
-# What AWS (and moto) fill in when a schedule has no RetryPolicy: equal to "not set".
-DEFAULT_RETRY_ATTEMPTS = 185
-DEFAULT_EVENT_AGE = 86_400
 # dedupe: Scheduler substitutes this context attribute into the Input at each invocation.
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 DEDUPE_ENV = ("ECSCHED_SCHEDULED_TIME", "ECSCHED_RULE")
 DEFAULT_GROUP = "default"
-
-
-# --- normalisation shared with config.build ------------------------------------------------------
-
-
-def normalize_retry(rp: RetryPolicy | None) -> RetryPolicy | None:
-    """Missing members take AWS's defaults; the all-default policy is the same as none."""
-    if rp is None:
-        return None
-    full = RetryPolicy(
-        DEFAULT_RETRY_ATTEMPTS if rp.maximum_retry_attempts is None else rp.maximum_retry_attempts,
-        DEFAULT_EVENT_AGE if rp.maximum_event_age_in_seconds is None else rp.maximum_event_age_in_seconds,
-    )
-    return None if full == RetryPolicy(DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE) else full
-
-
-def parse_date(value: Any, tz: str = "UTC") -> datetime:
-    """A config or AWS date as an aware UTC datetime. Text without an offset is read in `tz`.
-
-    Raises ValueError with a sentence when it is not a date.
-    """
-    if isinstance(value, datetime):
-        when = value
-    elif isinstance(value, date):
-        when = datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip()
-        try:
-            when = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"`{text}` is not a date: write e.g. 2026-04-01T09:00:00+09:00, "
-                             "2026-04-01T00:00:00Z or 2026-04-01") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(tz))
-    return when.astimezone(UTC).replace(microsecond=0)
-
-
-def format_date(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def effective_start(value: str | None, now: datetime | None = None) -> str | None:
-    """A StartDate that has passed does nothing, and AWS rejects one older than 5 minutes on every write:
-    so a past start date is the same as none, in the file and live alike."""
-    if value is None:
-        return None
-    when = parse_date(value)
-    return None if when <= (now or datetime.now(UTC)) else format_date(when)
 
 
 # --- model -> AWS ------------------------------------------------------------------------------

@@ -151,7 +151,8 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
 def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expression: str, tz: str,
                     target: EcsTarget, region: str, tracking_id: str) -> Schedule:
     """The EventBridge Scheduler form: AWS's defaults made explicit the way the backend reads them back."""
-    from ecsched.backends.scheduler import effective_start, format_date, normalize_retry, parse_date
+    from ecsched.dates import effective_start, format_date, parse_date
+    from ecsched.model import normalize_retry
 
     name = str(r["name"])
 

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -313,30 +313,20 @@ def _schema_problems(f: ConfigFile) -> list[Problem]:
 # --- AWS's limits beyond the schema ----------------------------------------------------------------
 
 
-def _flexible_window_problem(value: Any) -> str | None:
-    if value is None or value is False or (isinstance(value, str) and value.strip().lower() == "off"):
-        return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-        return f"flexibleTimeWindow must be `off` or a number of minutes (1-1440), not `{value}`"
-    if not 1 <= int(value) <= 1440:
-        return f"flexibleTimeWindow {value} is out of range: `off`, or 1-1440 minutes"
-    return None
-
-
 def _date(text: str, tz: str) -> datetime | None:
-    """An ISO date or date-time; without an offset it is read in `tz` (as the Scheduler backend does)."""
+    """The Scheduler backend's own reading of a date (None: not a date)."""
+    from zoneinfo import ZoneInfo
+
+    from ecsched.dates import parse_date
+
     try:
-        when = datetime.fromisoformat(text.strip())
+        ZoneInfo(tz)
+    except (KeyError, ValueError):  # a bad timezone is reported on its own
+        tz = "UTC"
+    try:
+        return parse_date(text, tz)
     except ValueError:
         return None
-    if when.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        try:
-            when = when.replace(tzinfo=ZoneInfo(tz))
-        except (KeyError, ValueError):  # a bad timezone is reported on its own
-            when = when.replace(tzinfo=UTC)
-    return when
 
 
 def _check_rule(f: ConfigFile, i: int, r: dict[str, Any], top: dict[str, Any]) -> tuple[list[Problem], list[Problem]]:
@@ -406,9 +396,12 @@ def _check_rule(f: ConfigFile, i: int, r: dict[str, Any], top: dict[str, Any]) -
             "platform_version")
 
     if backend == "scheduler":
-        problem = _flexible_window_problem(r.get("flexibleTimeWindow"))
-        if problem:
-            err(problem, "flexibleTimeWindow")
+        from ecsched.config.build import flexible_window
+
+        try:
+            flexible_window(r.get("flexibleTimeWindow"))
+        except ValueError as e:
+            err(str(e), "flexibleTimeWindow")
         dates = {}
         for key in ("startDate", "endDate"):
             value = r.get(key)
