@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import glob
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,8 +70,6 @@ def load(paths: list[str], *, ext_str: Mapping[str, str] | None = None, ext_code
         except LoadFailed as e:
             errors += e.problems
             continue
-        if os.path.splitext(path)[1].lower() == ".jsonnet":
-            f.locations = {}  # lines of generated JSON would point at the wrong place
         files.append(f)
         if validate:
             e2, w2 = validate_file(f)
