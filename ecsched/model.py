@@ -188,6 +188,21 @@ def overrides_of(container_overrides: tuple[ContainerOverride, ...], task_cpu: s
     return out
 
 
+# dedupe: what `ecsched lock` reads in the task to run one scheduled time of a rule at most once.
+DEDUPE_ENV = ("ECSCHED_SCHEDULED_TIME", "ECSCHED_RULE")
+
+
+def dedupe_overrides(target: EcsTarget, rule: str, scheduled_time: str) -> dict[str, Any]:
+    """The target's overrides with the dedupe variables in every container override. `scheduled_time` is
+    the placeholder the scheduler fills in (`<time>` for rules, a context attribute for Scheduler)."""
+    ov = overrides(target)
+    for co in ov.get("containerOverrides", []):
+        env = [e for e in co.get("environment", []) if e["name"] not in DEDUPE_ENV]
+        env += [{"name": "ECSCHED_SCHEDULED_TIME", "value": scheduled_time}, {"name": "ECSCHED_RULE", "value": rule}]
+        co["environment"] = env
+    return ov
+
+
 def input_json(target: EcsTarget) -> str:
     """The target's Input: RunTask overrides as compact, deterministic JSON."""
     return json.dumps(overrides(target), separators=(",", ":"), ensure_ascii=False)

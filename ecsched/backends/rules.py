@@ -15,6 +15,7 @@ from ecsched import expressions
 from ecsched.backends import Backend
 from ecsched.errors import AwsError
 from ecsched.model import (
+    DEDUPE_ENV,
     FINGERPRINT_TAG,
     TRACKING_TAG,
     CapacityProviderItem,
@@ -24,14 +25,13 @@ from ecsched.model import (
     PlacementStrategy,
     RetryPolicy,
     Schedule,
+    dedupe_overrides,
     input_json,
-    overrides,
     parse_overrides,
 )
 from ecsched.plan import Change, Live
 
 # dedupe: EventBridge substitutes the event's scheduled time into the overrides.
-DEDUPE_ENV = ("ECSCHED_SCHEDULED_TIME", "ECSCHED_RULE")
 DEDUPE_PATHS = {"time": "$.time"}
 NO_TARGETS = "it has no targets"
 # Up to this many rules in scope (a --changed-since PR), DescribeRule each instead of ListRules pages.
@@ -53,12 +53,7 @@ def put_rule_params(s: Schedule, state: str | None = None) -> dict[str, Any]:
 
 
 def dedupe_template(s: Schedule) -> str:
-    ov = overrides(s.target)
-    for co in ov.get("containerOverrides", []):
-        env = [e for e in co.get("environment", []) if e["name"] not in DEDUPE_ENV]
-        env += [{"name": "ECSCHED_SCHEDULED_TIME", "value": "<time>"}, {"name": "ECSCHED_RULE", "value": s.name}]
-        co["environment"] = env
-    return json.dumps(ov, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(dedupe_overrides(s.target, s.name, "<time>"), separators=(",", ":"), ensure_ascii=False)
 
 
 def target_params(s: Schedule) -> dict[str, Any]:

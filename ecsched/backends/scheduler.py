@@ -22,11 +22,13 @@ from ecsched.backends import Backend
 from ecsched.dates import effective_start, format_date, parse_date
 from ecsched.errors import AwsError, EcschedError
 from ecsched.model import (
+    DEDUPE_ENV,
     DEFAULT_EVENT_AGE,
     DEFAULT_RETRY_ATTEMPTS,
     TRACKING_TAG,
     RetryPolicy,
     Schedule,
+    dedupe_overrides,
     normalize_retry,
     overrides,
 )
@@ -34,7 +36,6 @@ from ecsched.plan import Change, Live
 
 # dedupe: Scheduler substitutes this context attribute into the Input at each invocation.
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-DEDUPE_ENV = ("ECSCHED_SCHEDULED_TIME", "ECSCHED_RULE")
 DEFAULT_GROUP = "default"
 
 
@@ -43,13 +44,7 @@ DEFAULT_GROUP = "default"
 
 def input_text(s: Schedule) -> str | None:
     """The target's Input: RunTask overrides, with the dedupe variables when asked. None when empty."""
-    ov = overrides(s.target)
-    if s.target.dedupe:
-        for co in ov.get("containerOverrides", []):
-            env = [e for e in co.get("environment", []) if e["name"] not in DEDUPE_ENV]
-            env += [{"name": "ECSCHED_SCHEDULED_TIME", "value": SCHEDULED_TIME},
-                    {"name": "ECSCHED_RULE", "value": s.name}]
-            co["environment"] = env
+    ov = dedupe_overrides(s.target, s.name, SCHEDULED_TIME) if s.target.dedupe else overrides(s.target)
     if not ov:
         return None
     return json.dumps(ov, separators=(",", ":"), ensure_ascii=False)
