@@ -25,6 +25,7 @@ DEFAULT_QUOTA = 50.0  # requests per second per API action: EventBridge's docume
 # between when a call leaves and when it arrives.
 BURST_FRACTION = 0.96
 DEFAULT_MAX_ATTEMPTS = 10  # with backoff, rides out throttling from others sharing the quota
+DEFAULT_PARALLEL = 16  # concurrent AWS calls of one run (--parallel)
 
 
 def retries() -> dict[str, Any]:
@@ -177,6 +178,31 @@ class Pacer:
         return bool(self._detector.is_throttling_error(**kwargs))
 
 
+_LOADER: Any = None
+_LOADER_LOCK = threading.Lock()
+
+
+def _botocore_session() -> Any:
+    """A new botocore session that shares one service-model loader with every other in this process.
+
+    botocore parses each service's model JSON once per loader; a process that makes several Aws
+    handles (the demo, the test suite, `migrate`) would otherwise parse them again for each.
+    """
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    session = botocore.session.get_session()
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader()
+        # boto3.Session appends its resource-model folder to the loader's paths each time: keep one copy.
+        paths = _LOADER.search_paths
+        paths[:] = list(dict.fromkeys(paths))
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
 class Aws:
     """One per run: a session, cached clients per (service, region), and the caller's account."""
 
@@ -205,7 +231,8 @@ class Aws:
             import boto3
 
             try:
-                self._session = boto3.Session(profile_name=self._profile, region_name=self._region)
+                self._session = boto3.Session(botocore_session=_botocore_session(), profile_name=self._profile,
+                                              region_name=self._region)
             except Exception as e:  # ProfileNotFound and friends
                 raise EcschedError(f"cannot create an AWS session: {e}") from e
         return self._session

@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from ecsched import __version__
-from ecsched.errors import ConfigError, EcschedError
+from ecsched.errors import ConfigError, EcschedError, describe_aws_exception
 
 # Global options, accepted before and after the subcommand. (dest, flags, kwargs)
 # The single-dash and `--conf` spellings are ecschedule's (Go's flag package takes -x and --x alike).
@@ -40,7 +40,9 @@ _GLOBALS: list[tuple[str, list[str], dict[str, object]]] = [
                                              "help": "Jsonnet external string (bare K reads $K)"}),
     ("ext_code", ["--ext-code", "-ext-code"], {"action": "append", "metavar": "K=V|K",
                                                 "help": "Jsonnet external code (bare K reads $K)"}),
-    ("no_color", ["--no-color", "-no-color"], {"action": "store_true", "help": "no colour (also NO_COLOR)"}),
+    ("color", ["--color"], {"choices": ["auto", "always", "never"], "metavar": "WHEN",
+                            "help": "colour: auto (a terminal; NO_COLOR, FORCE_COLOR honoured), always, never"}),
+    ("no_color", ["--no-color", "-no-color"], {"action": "store_true", "help": "same as --color never"}),
     ("debug", ["--debug"], {"action": "store_true", "help": "show tracebacks of internal errors"}),
 ]
 
@@ -151,25 +153,6 @@ def _merge_globals(args: argparse.Namespace) -> None:
             setattr(args, dest, getattr(args, dest) or value)
         else:
             setattr(args, dest, value)
-
-
-def describe_aws_exception(exc: BaseException) -> str | None:
-    """A plain sentence for botocore's errors, without importing botocore up front."""
-    if not type(exc).__module__.startswith(("botocore", "boto3")):
-        return None
-    name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID (or run `ecsched sandbox`)"
-    if name == "NoRegionError":
-        return "no AWS region: set `region:` in the config, pass --region, or set AWS_REGION"
-    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"):
-        return f"cannot reach AWS: {exc}"
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        err = response.get("Error", {})
-        op = getattr(exc, "operation_name", "AWS")
-        return f"{op} failed: {err.get('Code', name)}: {err.get('Message', exc)}"
-    return f"AWS error: {exc}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

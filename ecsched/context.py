@@ -8,13 +8,14 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ecsched.term import Term
+
 if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.config import Config
 
 DEFAULT_CONFIG = "ecsched.yaml"
 
-_RED, _YELLOW, _RESET = "\033[31m", "\033[33m", "\033[0m"
 
 
 def assignments(items: list[str] | None, option: str) -> dict[str, str]:
@@ -45,36 +46,43 @@ class Context:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
-        color = not getattr(args, "no_color", False) and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-        return cls(args=args, color=color)
+        from ecsched.term import ColorMode, color_enabled
+
+        mode: ColorMode = "never" if getattr(args, "no_color", False) else (getattr(args, "color", None) or "auto")
+        return cls(args=args, color=color_enabled(mode, sys.stdout))
+
+    @property
+    def term(self) -> Term:
+        """stdout, for the command's human views."""
+        return Term(self.stdout, self.color)
+
+    @property
+    def err_term(self) -> Term:
+        """stderr, for messages and progress: coloured only when it is a terminal too."""
+        return Term(self.stderr, self.color and Term(self.stderr, False).is_terminal)
 
     # --- output -----------------------------------------------------------------------------
     def out(self, text: str = "") -> None:
         print(text, file=self.stdout)
 
     def error(self, message: str) -> None:
-        prefix = "error: "
-        if self.color and self.stderr.isatty():
-            prefix = f"{_RED}error:{_RESET} "
-        print(f"ecsched: {prefix}{message}", file=self.stderr)
+        print(f"ecsched: {self.err_term.paint('error:', 'error')} {message}", file=self.stderr)
 
     def warn(self, message: str) -> None:
-        prefix = "warning: "
-        if self.color and self.stderr.isatty():
-            prefix = f"{_YELLOW}warning:{_RESET} "
-        print(f"ecsched: {prefix}{message}", file=self.stderr)
+        print(f"ecsched: {self.err_term.paint('warning:', 'warning')} {message}", file=self.stderr)
 
     def info(self, message: str) -> None:
         """Human notes that are not the command's output: stderr."""
         print(message, file=self.stderr)
 
     def progress(self, message: str) -> None:
-        """Progress goes to stderr, and only on a terminal."""
-        if self.stderr.isatty():
-            print(f"\r\033[K{message}", end="", file=self.stderr, flush=True)
+        """Progress goes to stderr, and only on a terminal; cut to its width so it never wraps."""
+        term = self.err_term
+        if term.is_terminal:
+            print(f"\r\033[K{term.cut(message)}", end="", file=self.stderr, flush=True)
 
     def progress_done(self) -> None:
-        if self.stderr.isatty():
+        if self.err_term.is_terminal:
             print("\r\033[K", end="", file=self.stderr, flush=True)
 
     # --- config -----------------------------------------------------------------------------

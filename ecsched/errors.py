@@ -59,3 +59,22 @@ class ConfigError(EcschedError):
 
 class AwsError(EcschedError):
     """An AWS call failed in a way that is worth a plain sentence (missing permission, no such cluster...)."""
+
+
+def describe_aws_exception(exc: BaseException) -> str | None:
+    """A plain sentence for botocore's errors, without importing botocore up front."""
+    if not type(exc).__module__.startswith(("botocore", "boto3")):
+        return None
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID (or run `ecsched sandbox`)"
+    if name == "NoRegionError":
+        return "no AWS region: set `region:` in the config, pass --region, or set AWS_REGION"
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"):
+        return f"cannot reach AWS: {exc}"
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error", {})
+        op = getattr(exc, "operation_name", "AWS")
+        return f"{op} failed: {err.get('Code', name)}: {err.get('Message', exc)}"
+    return f"AWS error: {exc}"

@@ -562,7 +562,7 @@ class Runner:
         try:
             resp = self.ecs.run_task(**req)
         except Exception as e:
-            from ecsched.cli import describe_aws_exception
+            from ecsched.errors import describe_aws_exception
 
             raise NotStarted(describe_aws_exception(e) or f"RunTask failed: {e}") from e
         result.failures = [dict(f) for f in resp.get("failures") or []]

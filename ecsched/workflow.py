@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.changed import Changes
 
-from ecsched.commands._common import DEFAULT_PARALLEL
+from ecsched.aws import DEFAULT_PARALLEL
 
 
 @dataclass
@@ -429,6 +429,6 @@ def _apply_one(backend: Any, ch: Change) -> Result:
     try:
         return ch, backend.apply(ch), None
     except Exception as e:  # reported per rule; the next apply converges
-        from ecsched.cli import describe_aws_exception
+        from ecsched.errors import describe_aws_exception
 
         return ch, [], describe_aws_exception(e) or str(e)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ecsched.aws import Aws
+from ecsched.aws import DEFAULT_PARALLEL, Aws
 
 
 class Backend:
@@ -20,7 +20,7 @@ class Backend:
     name = ""
     service = ""
 
-    def __init__(self, aws: Aws, region: str, parallel: int = 8) -> None:
+    def __init__(self, aws: Aws, region: str, parallel: int = DEFAULT_PARALLEL) -> None:
         self.aws = aws
         self.region = region
         self.parallel = max(1, parallel)
@@ -44,7 +44,7 @@ class Backend:
             return list(pool.map(fn, items))
 
 
-def get_backend(name: str, aws: Aws, region: str, parallel: int = 8) -> Any:
+def get_backend(name: str, aws: Aws, region: str, parallel: int = DEFAULT_PARALLEL) -> Any:
     if name == "scheduler":
         from ecsched.backends.scheduler import SchedulerBackend
 

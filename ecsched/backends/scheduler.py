@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from ecsched import expressions
-from ecsched.aws import Aws
+from ecsched.aws import DEFAULT_PARALLEL, Aws
 from ecsched.backends import Backend
 from ecsched.dates import effective_start, format_date, parse_date
 from ecsched.errors import AwsError, EcschedError
@@ -190,7 +190,7 @@ class SchedulerBackend(Backend):
     name = "scheduler"
     service = "scheduler"
 
-    def __init__(self, aws: Aws, region: str, parallel: int = 8) -> None:
+    def __init__(self, aws: Aws, region: str, parallel: int = DEFAULT_PARALLEL) -> None:
         super().__init__(aws, region, parallel)
         self._lock = threading.Lock()
         self._group_tags: dict[str, str | None] | None = None  # every group -> its tracking tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-DEFAULT_PARALLEL = 16
+from ecsched.aws import DEFAULT_PARALLEL
 
 
 def _env_int(name: str, default: int) -> int:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except workflow.ApplyInterrupted as e:
         ctx.progress_done()
         _report(ctx, e.results)
-        from ecsched.cli import describe_aws_exception
+        from ecsched.errors import describe_aws_exception
 
         ctx.error(f"reading the live state failed part-way: {describe_aws_exception(e.cause) or e.cause}")
         ctx.info(f"Applied {sum(1 for r in e.results if not r[2])} change(s) before that; run apply again to "

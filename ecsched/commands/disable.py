@@ -152,7 +152,7 @@ def _flip(ctx: Context, flips: list[tuple[Any, Schedule, Live]], pausing: bool, 
             backend.set_state(s.name, not pausing)
             _record(backend, s, lv, not pausing)
         except Exception as e:
-            from ecsched.cli import describe_aws_exception
+            from ecsched.errors import describe_aws_exception
 
             failed += 1
             ctx.error(f"rule {s.name}: {call} failed: {describe_aws_exception(e) or e} (the file is edited; "

@@ -521,7 +521,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 failed += 1
                 ctx.error(str(e))
             except Exception as e:
-                from ecsched.cli import describe_aws_exception
+                from ecsched.errors import describe_aws_exception
 
                 failed += 1
                 ctx.error(f"{it.name}: {describe_aws_exception(e) or e}; rerun to resume")

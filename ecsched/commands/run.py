@@ -143,7 +143,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         _not_started_json(ctx, args, json_out, str(e))
         raise NotStarted(str(e)) from e
     except Exception as e:
-        from ecsched.cli import describe_aws_exception
+        from ecsched.errors import describe_aws_exception
 
         message = describe_aws_exception(e)
         if message is None:
