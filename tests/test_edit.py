@@ -43,7 +43,7 @@ def changed_lines(before: bytes, after: bytes) -> tuple[list[bytes], list[bytes]
 
 
 def loaded(path: Path) -> dict:
-    return yaml.safe_load(edit._mask(path.read_text(encoding="utf-8-sig")).replace("\t", " "))
+    return yaml.safe_load(edit.mask(path.read_text(encoding="utf-8-sig")).replace("\t", " "))
 
 
 # --- the ecschedule samples ----------------------------------------------------------------------
@@ -148,7 +148,7 @@ def test_tricky_files_round_trip_byte_for_byte(tmp_path: Path, name: str) -> Non
     assert sum(b"disabled" in a for a in added) == 1 and len(added) <= 2
     assert loaded(path)["rules"][0]["disabled"] is True
     assert {k: v for k, v in loaded(path)["rules"][0].items() if k != "disabled"} == \
-        yaml.safe_load(edit._mask(original.decode("utf-8-sig")).replace("\t", " "))["rules"][0]
+        yaml.safe_load(edit.mask(original.decode("utf-8-sig")).replace("\t", " "))["rules"][0]
     resume(path, first)
     assert path.read_bytes() == original
 
