@@ -64,6 +64,10 @@ def parse_ssm_seed(spec: str, *, secure: bool) -> SsmSeed:
     return SsmSeed(name, value, secure)
 
 
+_REGION_LINE = re.compile(r"""^(?:\s*["']region["']|region)\s*:\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*,?\s*(?:#.*)?$""",
+                          re.M)
+
+
 def region_in(path: str) -> str | None:
     """The literal top-level `region:` of a config file, read before it can be loaded (its plugins may need
     the emulator); None when it is computed, or the file cannot be read."""
@@ -72,7 +76,7 @@ def region_in(path: str) -> str | None:
             text = f.read()
     except (OSError, UnicodeDecodeError):
         return None
-    m = re.search(r"""^(?:\s*["']region["']|region)\s*:\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*,?\s*(?:#.*)?$""", text, re.M)
+    m = _REGION_LINE.search(text)
     return m.group(1) if m else None
 
 
