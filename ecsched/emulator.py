@@ -64,8 +64,9 @@ def parse_ssm_seed(spec: str, *, secure: bool) -> SsmSeed:
     return SsmSeed(name, value, secure)
 
 
-_REGION_LINE = re.compile(r"""^(?:\s*["']region["']|region)\s*:\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*,?\s*(?:#.*)?$""",
-                          re.M)
+# A top-level `region: us-east-1` (YAML), or `"region": "us-east-1",` (JSON, Jsonnet) at any indentation.
+_REGION_LINE = re.compile(r"""^(?:\s*["']region["']|region)\s*:\s*"""
+                          r"""["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*,?\s*(?:#.*)?$""", re.M)
 
 
 def region_in(path: str) -> str | None:
