@@ -362,54 +362,6 @@ def test_nothing_live_is_an_error_with_the_way_out(aws: str, tmp_path: Path, mig
 # --- the file edit -------------------------------------------------------------------------------
 
 
-def _edit(text: str, moved: set[int], tmp_path: Path, name: str = "x.yaml") -> str:
-    from ecsched.edit import set_backend
-
-    path = tmp_path / name
-    path.write_bytes(text.encode())
-    fe, _ = set_backend(str(path), moved)
-    assert path.read_bytes() == text.encode()  # planned, not written
-    return fe.new
-
-
-def test_edit_keeps_crlf_and_a_name_that_is_not_the_first_key(tmp_path: Path) -> None:
-    text = "cluster: api\r\nrules:\r\n- taskDefinition: t\r\n  name: a\r\n- name: b\r\n  taskDefinition: t\r\n"
-    assert _edit(text, {0}, tmp_path) == ("cluster: api\r\nrules:\r\n- taskDefinition: t\r\n  name: a\r\n"
-                                          "  backend: scheduler\r\n- name: b\r\n  taskDefinition: t\r\n")
-
-
-def test_edit_changes_an_explicit_backend_rather_than_adding_one(tmp_path: Path) -> None:
-    text = "backend: rules  # for now\nrules:\n  - name: a\n    backend: 'rules'\n  - name: b\n"
-    assert _edit(text, {0}, tmp_path) == ("backend: rules  # for now\nrules:\n  - name: a\n    backend: 'scheduler'\n"
-                                          "  - name: b\n")
-    assert _edit(text, {0, 1}, tmp_path) == ("backend: scheduler  # for now\nrules:\n  - name: a\n"
-                                             "    backend: 'scheduler'\n  - name: b\n")
-
-
-def test_edit_of_a_file_without_a_final_newline(tmp_path: Path) -> None:
-    assert _edit("rules:\n- name: a", {0}, tmp_path) == "backend: scheduler\nrules:\n- name: a"
-
-
-def test_edit_of_flow_style_rules(tmp_path: Path) -> None:
-    text = "cluster: api\nrules:\n- {name: a, taskDefinition: t}  # first\n- {name: b,\n   taskDefinition: t}\n"
-    assert _edit(text, {0}, tmp_path) == ("cluster: api\nrules:\n- {name: a, backend: scheduler, taskDefinition: t}"
-                                          "  # first\n- {name: b,\n   taskDefinition: t}\n")
-    assert _edit(text, {1}, tmp_path) == ("cluster: api\nrules:\n- {name: a, taskDefinition: t}  # first\n"
-                                          "- {name: b, backend: scheduler,\n   taskDefinition: t}\n")
-    # A rule that inherits `backend: rules` through a merge key gets its own line, even when all move.
-    merged = "x-base: &base {backend: rules}\nrules:\n- <<: *base\n  name: a\n"
-    assert _edit(merged, {0}, tmp_path) == ("x-base: &base {backend: rules}\nbackend: scheduler\nrules:\n"
-                                            "- <<: *base\n  name: a\n  backend: scheduler\n")
-
-
-def test_edit_of_json(tmp_path: Path) -> None:
-    text = '{\n  "cluster": "api",\n  "rules": [\n    {"name": "a", "taskDefinition": "t"},\n' \
-           '    {"name": "b", "taskDefinition": "t"}\n  ]\n}\n'
-    got = _edit(text, {0}, tmp_path, "x.json")
-    assert got == text.replace('{"name": "a",', '{"name": "a", "backend": "scheduler",')
-    assert json.loads(_edit(text, {0, 1}, tmp_path, "x.json")) == {**json.loads(text), "backend": "scheduler"}
-
-
 def test_a_flow_style_rule_is_migrated_and_its_line_edited(
         setup: Path, cli: Callable[..., Result], migrate: Callable[..., Result]) -> None:
     flow = CONFIG.replace("  - name: cleanup\n    description: \"old files\"\n    scheduleExpression: cron(0 3 * * ? *)"
@@ -445,12 +397,6 @@ def test_a_templated_file_is_edited_too(setup: Path, cli: Callable[..., Result],
     res = migrate(FakeClock(QUIET), "-c", str(setup), "--rule", "report")
     assert res.code == 0, res.err
     assert setup.read_text() == text.replace("  - name: report\n", "  - name: report\n    backend: scheduler\n")
-
-
-def test_edit_puts_the_top_level_line_above_the_comment_that_introduces_rules(tmp_path: Path) -> None:
-    text = "cluster: api\n\n# the jobs\n# (all of them)\nrules:\n- name: a\n"
-    assert _edit(text, {0}, tmp_path) == ("cluster: api\n\nbackend: scheduler\n# the jobs\n# (all of them)\n"
-                                          "rules:\n- name: a\n")
 
 
 def test_dry_run_writes_nothing_beside_the_config(setup: Path, migrate: Callable[..., Result]) -> None:
