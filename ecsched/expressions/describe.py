@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ecsched.expressions.fields import (
     _ALL,
     _DAY_WORDS,
@@ -35,13 +37,18 @@ def _words(values: tuple[int, ...], word: list[str] | tuple[str, ...] | None = N
     def w(v: int) -> str:
         return word[v - 1] if word else str(v)
 
+    return _join(spans(values, w, " through "))
+
+
+def spans(values: tuple[int, ...], w: Callable[[int], str], through: str) -> list[str]:
+    """Runs of 3 or more as `a{through}b`, other values one by one: 1,2,3,5 -> ["1-3", "5"]."""
     parts: list[str] = []
     for a, b in _runs(values):
         if b - a >= 2:
-            parts.append(f"{w(a)} through {w(b)}")
+            parts.append(f"{w(a)}{through}{w(b)}")
         else:
             parts.extend(w(v) for v in range(a, b + 1))
-    return _join(parts)
+    return parts
 
 
 def _step_of(values: tuple[int, ...], hi: int) -> int:

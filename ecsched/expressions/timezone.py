@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ecsched.expressions.describe import _runs, _step_of
+from ecsched.expressions.describe import _step_of, spans
 from ecsched.expressions.expression import Expression, _at_datetime, parse
 from ecsched.expressions.fields import (
     _ALL,
@@ -62,13 +62,7 @@ def _render(values: tuple[int, ...], i: int) -> str:
     def w(v: int) -> str:
         return _DOW_NAMES[v - 1] if i == _DOW else str(v)
 
-    parts: list[str] = []
-    for a, b in _runs(values):
-        if b - a >= 2:
-            parts.append(f"{w(a)}-{w(b)}")
-        else:
-            parts.extend(w(v) for v in range(a, b + 1))
-    return ",".join(parts)
+    return ",".join(spans(values, w, "-"))
 
 
 def _month_lengths(months: tuple[int, ...], years: tuple[int, ...]) -> set[int]:
