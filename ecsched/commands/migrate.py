@@ -29,4 +29,5 @@ def run(args: argparse.Namespace, ctx: Context, clock: Clock | None = None) -> i
 
     options = MigrateOptions(rules=tuple(args.rule or ()), dry_run=args.dry_run,
                              max_wait=timedelta(seconds=max(0, args.max_wait)))
-    return migrate(ctx, options, clock or SystemClock())
+    cfg = ctx.config()
+    return migrate(cfg, ctx.aws(cfg.region), ctx, options, clock or SystemClock())

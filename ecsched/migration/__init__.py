@@ -19,12 +19,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ecsched.errors import EcschedError
-from ecsched.migration.timing import Clock, SystemClock
+from ecsched.migration.timing import Clock, Sink, SystemClock
 
 if TYPE_CHECKING:
-    from ecsched.context import Context
+    from ecsched.aws import Aws
+    from ecsched.config import Config
 
-__all__ = ["Clock", "MigrateOptions", "SystemClock", "migrate"]
+__all__ = ["Clock", "MigrateOptions", "Sink", "SystemClock", "migrate"]
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,18 @@ class MigrateOptions:
     max_wait: timedelta = timedelta(minutes=10)  # longest wait for a quiet moment
 
 
-def migrate(ctx: Context, options: MigrateOptions, clock: Clock) -> int:
-    """Move the chosen rules, then edit the file; the exit code (1 when any rule failed)."""
+def migrate(cfg: Config, aws: Aws, sink: Sink, options: MigrateOptions, clock: Clock) -> int:
+    """Move the chosen rules of `cfg`, then edit its files; the exit code (1 when any rule failed)."""
     from ecsched.errors import describe_aws_exception
     from ecsched.migration.executor import Executor
     from ecsched.migration.items import collect
     from ecsched.migration.rewrite import rewrite
     from ecsched.migration.roles import RoleCheck
 
-    cfg = ctx.config()
-    aws = ctx.aws(cfg.region)
     items = collect(cfg, aws.account(), aws.region, list(options.rules) or None)
-    executor = Executor(ctx, aws, items, options.max_wait, clock)
+    executor = Executor(sink, aws, items, options.max_wait, clock)
     executor.read()
-    roles = RoleCheck(lambda: aws.client("iam"), ctx.warn)
+    roles = RoleCheck(lambda: aws.client("iam"), sink.warn)
     failed = 0
     try:
         for it in items:
@@ -56,25 +55,25 @@ def migrate(ctx: Context, options: MigrateOptions, clock: Clock) -> int:
                 problem = roles.problem(it.schedule.target.role_arn)
             if problem:
                 failed += 1
-                ctx.error(f"{it.name}: {problem}")
+                sink.error(f"{it.name}: {problem}")
                 continue
             head = f"{it.name}: rule -> schedule {it.where}"
             if not it.steps:
-                ctx.out(f"{head}: already moved")
+                sink.out(f"{head}: already moved")
                 continue
-            ctx.out(head)
+            sink.out(head)
             if options.dry_run:
                 for line in executor.describe(it):
-                    ctx.out(f"  {line}")
+                    sink.out(f"  {line}")
                 continue
             try:
                 executor.run(it)
             except EcschedError as e:
                 failed += 1
-                ctx.error(str(e))
+                sink.error(str(e))
             except Exception as e:
                 failed += 1
-                ctx.error(f"{it.name}: {describe_aws_exception(e) or e}; rerun to resume")
+                sink.error(f"{it.name}: {describe_aws_exception(e) or e}; rerun to resume")
     finally:
         # The file follows every rule the schedule now runs, even after a failure or Ctrl-C.
         per_file: dict[str, dict[int, str]] = {}
@@ -83,9 +82,9 @@ def migrate(ctx: Context, options: MigrateOptions, clock: Clock) -> int:
             if ready and it.file_backend != "scheduler":
                 per_file.setdefault(it.path, {})[it.index] = it.name
         for path, moved in per_file.items():
-            rewrite(ctx, path, moved, dry_run=options.dry_run)
+            rewrite(sink, path, moved, dry_run=options.dry_run)
     done = sum(1 for it in items if it.moved or (options.dry_run and it.steps and not it.error))
-    ctx.info(f"{'Would move' if options.dry_run else 'Moved'} {done} of {len(items)} rule"
+    sink.info(f"{'Would move' if options.dry_run else 'Moved'} {done} of {len(items)} rule"
              f"{'s' if len(items) != 1 else ''} to EventBridge Scheduler" + (f"; {failed} failed" if failed else "")
              + ".")
     return 1 if failed else 0

@@ -13,7 +13,6 @@ from ecsched.plan import Change
 
 if TYPE_CHECKING:
     from ecsched.aws import Aws
-    from ecsched.context import Context
 
 STEP_TEXT = {
     "create": "1. create the schedule {where}, DISABLED",
@@ -25,12 +24,12 @@ STEP_TEXT = {
 
 
 class Executor:
-    def __init__(self, ctx: Context, aws: Aws, items: list[Item], max_wait: timedelta,
+    def __init__(self, sink: timing.Sink, aws: Aws, items: list[Item], max_wait: timedelta,
                  clock: timing.Clock) -> None:
         from ecsched.backends.rules import RulesBackend
         from ecsched.backends.scheduler import SchedulerBackend
 
-        self.ctx = ctx
+        self.sink = sink
         self.items = items
         self.max_wait = max_wait
         self.clock = clock
@@ -89,7 +88,7 @@ class Executor:
                 lr = it.live_rule
                 assert lr is not None
                 calls = rules.apply(Change("delete", it.name, live=lr.schedule, remove_target_ids=lr.target_ids))
-            self.ctx.out(f"  {label}: {', '.join(calls)}")
+            self.sink.out(f"  {label}: {', '.join(calls)}")
 
     def _enable(self, it: Item) -> list[str]:
         live = it.live_schedule.schedule if it.live_schedule else it.schedule.with_enabled(False)
@@ -113,7 +112,7 @@ class Executor:
                                "window): pause it in the file (`disabled: true`), apply, migrate, then unpause; "
                                "or raise --max-wait. The schedule stays DISABLED; rerun to resume")
         if when > now:
-            self.ctx.info(f"  waiting {int((when - now).total_seconds())}s for a quiet moment between two runs "
+            self.sink.info(f"  waiting {int((when - now).total_seconds())}s for a quiet moment between two runs "
                           f"(until {timing.fmt(when)})")
             self.clock.sleep((when - now).total_seconds())
         start = self.clock.now()
@@ -121,8 +120,8 @@ class Executor:
         it.moved = True  # from here on the rule is off: the file must follow, even if the next call fails
         calls += self._enable(it)
         end = self.clock.now()
-        self.ctx.out(f"  {STEP_TEXT['switch']}: {', '.join(calls)} at {timing.fmt(end)}")
+        self.sink.out(f"  {STEP_TEXT['switch']}: {', '.join(calls)} at {timing.fmt(end)}")
         missed = timing.near_misses(timed, start, end)
         if missed:
-            self.ctx.warn(f"{it.name}: the switch came close to the run at {timing.fmt(min(missed))}: "
+            self.sink.warn(f"{it.name}: the switch came close to the run at {timing.fmt(min(missed))}: "
                           "check that it ran once")

@@ -9,31 +9,31 @@ from ecsched.edit import kind_of, set_backend
 from ecsched.errors import EcschedError
 
 if TYPE_CHECKING:
-    from ecsched.context import Context
+    from ecsched.migration.timing import Sink
 
 
-def rewrite(ctx: Context, path: str, moved: dict[int, str], *, dry_run: bool) -> None:
+def rewrite(sink: Sink, path: str, moved: dict[int, str], *, dry_run: bool) -> None:
     """Edit one config file in place (`moved`: rule index -> name), after reading the edit back. A file
     that cannot be edited safely is left alone, with what to add by hand."""
     names = ", ".join(moved[i] for i in sorted(moved))
     by_hand = f"add `backend: scheduler` to {names} in {path} yourself"
     if kind_of(path) == "jsonnet":
-        ctx.warn(f"{path}: ecsched does not rewrite Jsonnet (its output is computed); {by_hand}")
+        sink.warn(f"{path}: ecsched does not rewrite Jsonnet (its output is computed); {by_hand}")
         return
     try:
         fe, _ = set_backend(path, set(moved))
     except EcschedError as e:
-        ctx.warn(f"{path}: cannot edit this file's layout ({e}); {by_hand}")
+        sink.warn(f"{path}: cannot edit this file's layout ({e}); {by_hand}")
         return
     if not fe.changed:
         return
     if dry_run:
-        ctx.out(f"would edit {path}:")
-        ctx.out(fe.diff().rstrip("\n"))
+        sink.out(f"would edit {path}:")
+        sink.out(fe.diff().rstrip("\n"))
         return
     try:
         fe.write()  # temp file + os.replace, mode kept
     except OSError as e:
-        ctx.warn(f"{path}: cannot write the edit ({e.strerror}); {by_hand}")
+        sink.warn(f"{path}: cannot write the edit ({e.strerror}); {by_hand}")
         return
-    ctx.out(f"edited {path}: backend: scheduler for {names}")
+    sink.out(f"edited {path}: backend: scheduler for {names}")

@@ -1,4 +1,5 @@
-"""When to switch: a quiet moment between two fire times, and the clock that says what time it is."""
+"""When to switch: a quiet moment between two fire times, the clock that says what time it is, and
+where the migration reports (`Sink`: the command's Context is one)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,18 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+class Sink(Protocol):
+    """Where the migration reports: the command's output (stdout) and its messages (stderr)."""
+
+    def out(self, text: str = "") -> None: ...
+
+    def info(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def error(self, message: str) -> None: ...
 
 
 class SystemClock:
