@@ -428,3 +428,12 @@ def test_the_file_is_replaced_atomically_keeping_its_mode(
     assert "backend: scheduler" in setup.read_text()
     assert setup.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in setup.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_one_role_read_per_run(setup: Path, migrate: Callable[..., Result], ops: list[str]) -> None:
+    # Both rules use the same role: read once in a run, and again in the next run (no cache across runs).
+    res = migrate(FakeClock(QUIET), "-c", str(setup), "--dry-run")
+    assert res.code == 0, res.err
+    assert ops.count("GetRole") == 1
+    assert migrate(FakeClock(QUIET), "-c", str(setup), "--dry-run").code == 0
+    assert ops.count("GetRole") == 2
