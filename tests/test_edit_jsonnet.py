@@ -98,3 +98,11 @@ def test_the_cli_refuses_a_generated_rule_with_the_advice(cli: Callable[..., Res
     assert res.code == 1
     assert "rule hourly is generated" in res.err and "add the line" not in res.err
     assert path.read_text() == GENERATED
+
+
+def test_the_refusal_names_the_rules_so_that_now_can_still_act(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonnet"
+    path.write_text(GENERATED)
+    with pytest.raises(edit.NotRewritten) as e:
+        edit.set_disabled([str(path)], ["hourly", "nightly"], True, resolve=lambda p: ["hourly", "daily", "nightly"])
+    assert e.value.names == ["hourly", "nightly"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ecsched.errors import EcschedError
+
 # Strings, text blocks and comments, blanked (same length, newlines kept) before brackets are matched.
 _OPAQUE = re.compile(r"""\|\|\|.*?\|\|\||//[^\n]*|\#[^\n]*|/\*.*?\*/|@?'(?:[^'\\\n]|\\.)*'|@?"(?:[^"\\\n]|\\.)*\"""",
                      re.S)
@@ -52,6 +54,15 @@ def _closing(code: str, opening: int) -> int:
             if depth == 0:
                 return i
     return len(code)
+
+
+class NotRewritten(EcschedError):
+    """The named rules live in a file ecsched does not rewrite (Jsonnet); the message says what to change
+    by hand. `names`: the rules, so that `--now` can still change AWS alone."""
+
+    def __init__(self, message: str, names: list[str]) -> None:
+        super().__init__(message)
+        self.names = names
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import yaml
 
 from ecsched.edit import document, splice
 from ecsched.edit.document import Doc
-from ecsched.edit.jsonnet import jsonnet_advice
+from ecsched.edit.jsonnet import NotRewritten, jsonnet_advice
 from ecsched.edit.splice import FileEdit, RuleEdit, Splice
 from ecsched.errors import EcschedError
 
@@ -152,7 +152,8 @@ def set_disabled(paths: list[str], patterns: list[str], disabled: bool, *, reaso
         if not hits:
             continue
         if d.kind == "jsonnet":
-            raise EcschedError(jsonnet_advice(d.path, d.text, [d.names[i] for i in hits], disabled))
+            named = [d.names[i] for i in hits]
+            raise NotRewritten(jsonnet_advice(d.path, d.text, named, disabled), named)
         if comment and d.kind == "json":
             raise EcschedError(f"{d.path}: JSON has no comments, so --reason cannot be kept there; leave out "
                                "--reason and give the reason in the pull request")
