@@ -8,4 +8,5 @@ from ecsched.edit.jsonnet import NotRewritten
 from ecsched.edit.pause import Resolver, reason_comment, set_disabled
 from ecsched.edit.splice import FileEdit, RuleEdit
 
-__all__ = ["FileEdit", "NotRewritten", "Resolver", "RuleEdit", "kind_of", "mask", "reason_comment", "set_backend", "set_disabled"]
+__all__ = ["FileEdit", "NotRewritten", "Resolver", "RuleEdit", "kind_of", "mask", "reason_comment", "set_backend",
+           "set_disabled"]
