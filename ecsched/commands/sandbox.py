@@ -49,8 +49,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             try:
                 cfg = ctx.config()
             except ConfigError:
-                ctx.info("The config is read from the emulator: seed what its plugins read with "
-                         "--s3 s3://BUCKET/KEY=FILE, --ssm NAME=VALUE and --ssm-secure NAME=VALUE.")
+                ctx.info("The config is read from the emulator, which holds only what is seeded: give what its "
+                         "plugins read with --s3 s3://BUCKET/KEY=FILE, --ssm NAME=VALUE or --ssm-secure NAME=VALUE "
+                         "(the problems follow).")
                 raise
         if cfg and cfg.region and cfg.region != region and not chosen:
             emu.region = region = cfg.region  # a computed region: the commands will use this one
