@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from ecsched.edit import document, splice
+import ecsched.edit.document as document
+import ecsched.edit.splice as splice
 from ecsched.edit.document import Doc
 from ecsched.edit.splice import FileEdit, Splice
 from ecsched.errors import EcschedError

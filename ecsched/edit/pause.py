@@ -17,7 +17,8 @@ from datetime import date
 
 import yaml
 
-from ecsched.edit import document, splice
+import ecsched.edit.document as document
+import ecsched.edit.splice as splice
 from ecsched.edit.document import Doc
 from ecsched.edit.jsonnet import NotRewritten, jsonnet_advice
 from ecsched.edit.splice import FileEdit, RuleEdit, Splice

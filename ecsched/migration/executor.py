@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import ecsched.migration.timing as timing
 from ecsched.errors import EcschedError
-from ecsched.migration import timing
 from ecsched.migration.items import Item, decide
 from ecsched.plan import Change
 
