@@ -373,7 +373,7 @@ def test_live_status_line_on_a_terminal(env):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
-    assert b"\r\x1b[K" + want in seen  # redrawn in place, with the status and the elapsed time
+    assert b"\r\x1b[2K" + want in seen  # redrawn in place, with the status and the elapsed time
     assert b"STOPPED" in seen
 
 
