@@ -386,7 +386,7 @@ def test_timeout_exits_124_and_leaves_the_task_running(cli, env):
         assert describe("api", out["taskArn"])["lastStatus"] == "RUNNING"
         r = run(cli, env, "--rule", "nightly-report", "--timeout", "0.3s")
         assert r.code == 124
-        assert "timed out after 0.3s; the task keeps running" in r.err
+        assert "timed out after 300ms; the task keeps running" in r.err
         assert "exit code" not in r.err  # a running task has none to report
 
 

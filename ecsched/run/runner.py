@@ -71,7 +71,11 @@ class RunOptions:
     poll: float = DEFAULT_POLL_INTERVAL
     lost_timeout: float = DEFAULT_LOST_TIMEOUT
     stop_wait: float = DEFAULT_STOP_WAIT
-    log_retry: float = 2.0  # seconds before the first retry of a failed log read
+
+    @property
+    def retry_base(self) -> float:
+        """Seconds before the first retry of a failed RunTask or log read (then doubling)."""
+        return min(LOG_POLL_INTERVAL, self.poll)
 
 
 @dataclass
@@ -128,7 +132,7 @@ class Runner:
         return result
 
     def _start(self, result: RunResult) -> None:
-        started = start_tasks(self.ecs, result.request, self.out, sleep=self.sleep)
+        started = start_tasks(self.ecs, result.request, self.out, sleep=self.sleep, retry_base=self.opts.retry_base)
         result.failures = started.failures
         result.adopted = started.found_by_started_by
         for t in started.tasks:
@@ -163,7 +167,7 @@ class Runner:
             result.streams = [s for a in result.task_arns for s in log_streams(a, td, self.region)]
             if self.opts.logs and result.streams:
                 follower = LogFollower(self.aws, result.streams, self.out.log, self.out.warn, note=self.out.note,
-                                       clock=self.clock, sleep=self.sleep, retry_base=self.opts.log_retry)
+                                       clock=self.clock, sleep=self.sleep, retry_base=self.opts.retry_base)
         now = self.clock()
         loop = _Loop(start=now, next_describe=now, next_logs=now)
         deadline = now + self.opts.timeout if self.opts.timeout else None
