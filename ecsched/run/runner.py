@@ -223,7 +223,7 @@ class Runner:
             if not is_transient(e):
                 if not type(e).__module__.startswith(("botocore", "boto3")):
                     raise
-                result.lost = f"DescribeTasks failed: {explain(e)}"
+                result.lost = explain(e)
                 return False
             self._unanswered(result, loop, e, now)
             return False
@@ -241,7 +241,7 @@ class Runner:
         loop.failures += 1
         if loop.unanswered_since is None:
             loop.unanswered_since = now
-            self.out.warn(f"DescribeTasks failed ({explain(e)}); still following the task, for up to "
+            self.out.warn(f"{explain(e)}; still following the task, for up to "
                           f"{format_duration(self.opts.lost_timeout)} (--lost-timeout)")
         down = now - loop.unanswered_since
         if down >= self.opts.lost_timeout:
@@ -297,7 +297,7 @@ class Runner:
             first = arn not in result.stop_errors
             result.stop_errors[arn] = explain(e)
             if first:
-                self.out.error(f"StopTask {arn} failed: {explain(e)}"
+                self.out.error(f"cannot stop {arn}: {explain(e)}"
                                + ("; trying again (a second signal leaves it running)" if retryable
                                   else "; the task keeps running"))
             return
