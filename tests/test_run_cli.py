@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -249,6 +250,10 @@ def test_ecsched_error_before_start_is_125_not_1(cli, env):
     r = run(cli, env, "--rule", "nightly-report", "--timeout", "soon")
     assert r.code == 125
     assert "duration" in r.err
+    r = run(cli, env, "--rule", "nightly-report", "--lost-timeout", "0")
+    assert r.code == 125
+    assert "--lost-timeout: '0' must be a positive duration" in r.err
+    assert client("ecs").list_tasks(cluster="api")["taskArns"] == []
 
 
 # --- waiting, logs, output -----------------------------------------------------------------------------
@@ -342,15 +347,17 @@ def test_logs_arrive_while_the_task_runs(env):
 
 
 def test_live_status_line_on_a_terminal(env):
+    """rich's live line, redrawn in place and cut to the terminal's 36 columns (a wrapped status line
+    leaves a stale row on every refresh)."""
     hold(env["url"])
     master, slave = pty.openpty()
     proc = subprocess.Popen(ecsched_argv("-c", env["config"], "run", "--rule", "nightly-report", "--no-logs"),
-                            env=subprocess_env(), stdout=subprocess.PIPE, stderr=slave, text=True)
+                            env=subprocess_env({"COLUMNS": "36"}), stdout=subprocess.PIPE, stderr=slave, text=True)
     os.close(slave)
     seen = b""
     try:
         tid = wait_for_task("api", STARTED_BY).rsplit("/", 1)[1]
-        want = f"nightly-report: {tid[:12]} RUNNING".encode()
+        want = f"nightly-report: {tid[:12]} RUNN".encode()
         while want not in seen:
             ready, _, _ = select.select([master], [], [], 30)
             assert ready, seen
@@ -373,7 +380,10 @@ def test_live_status_line_on_a_terminal(env):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
-    assert b"\r\x1b[2K" + want in seen  # redrawn in place, with the status and the elapsed time
+    assert b"\r\x1b[2K" + want in seen  # redrawn in place
+    rows = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", r) for r in re.split(r"[\r\n]", seen.decode())]
+    status_rows = [r for r in rows if r.startswith("nightly-report: ")]
+    assert status_rows and all(len(r) <= 36 and r.endswith("…") for r in status_rows), status_rows
     assert b"STOPPED" in seen
 
 

@@ -70,7 +70,7 @@ def start_tasks(ecs: Any, request: dict[str, Any], out: Output, *,
                          f"startedBy {request.get('startedBy')}")
                 return Started(tasks=found, found_by_started_by=True)
         if attempt < RUNTASK_ATTEMPTS:
-            out.warn(f"RunTask failed ({explain(last)}); trying again with the same clientToken")
+            out.warn(f"{explain(last)}; trying again with the same clientToken")
             sleep(backoff(attempt, retry_base))
     assert last is not None
     if unknown:

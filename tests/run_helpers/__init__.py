@@ -1,4 +1,4 @@
-"""Helpers shared by tests/test_runner.py and tests/test_run_cli.py (ecsched run).
+"""Helpers shared by the tests of `ecsched run` (tests/test_run_*.py).
 
 - `write_config()`   a FARGATE rule fed the moto default-VPC subnet and security group through `{{ env }}`;
 - `hold_tasks()`     moto's ECS tasks stay RUNNING until released (moto otherwise advances one status per
