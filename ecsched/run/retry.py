@@ -36,10 +36,10 @@ def is_transient(e: BaseException) -> bool:
         code = str(response.get("Error", {}).get("Code", ""))
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         return status >= 500 or code in _TRANSIENT_CODES
-    # botocore's HTTPClientError family: connection refused/reset/closed, read and connect timeouts.
-    from botocore.exceptions import HTTPClientError
+    # Connection refused, reset or closed; read and connect timeouts.
+    from botocore.exceptions import ConnectionError, HTTPClientError
 
-    return isinstance(e, HTTPClientError)
+    return isinstance(e, (ConnectionError, HTTPClientError))
 
 
 def is_throttling(e: BaseException) -> bool:
