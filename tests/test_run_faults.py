@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REGION, Result, seed_ecs
+from conftest import REGION, Result
 from fault_server import FaultServer
-from run_helpers import Recorder, hold, put_logs, release, subnet_env, write_config
+from run_helpers import Recorder, hold, put_logs, release, run_env
 
 from ecsched.run.text import summary_lines
 
@@ -38,18 +38,12 @@ def moto(url: str, service: str) -> Any:
 def env(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """A seeded moto account and a config for it; every AWS call of ecsched goes through the fault layer
     (`env["faults"]`), with fast polling and no botocore retries. Tasks are never left held."""
-    seeded = seed_ecs()
-    for k, v in subnet_env(seeded).items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("ECSCHED_POLL_INTERVAL", "0.01")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    seeded["config"] = str(write_config(tmp_path))
-    seeded["url"] = aws
-    with FaultServer(aws) as fs:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", fs.url)
-        seeded["faults"] = fs
-        yield seeded
-    release(aws)
+    for seeded in run_env(aws, tmp_path, monkeypatch):
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        with FaultServer(aws) as fs:
+            monkeypatch.setenv("AWS_ENDPOINT_URL", fs.url)
+            seeded["faults"] = fs
+            yield seeded
 
 
 def run(cli: Callable[..., Result], env: dict[str, Any], *args: str) -> Result:

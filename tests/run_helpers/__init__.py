@@ -1,5 +1,6 @@
 """Helpers shared by the tests of `ecsched run` (tests/test_run_*.py).
 
+- `run_env()`        the body of each test file's `env` fixture: seeded moto, the config, fast polling;
 - `write_config()`   a FARGATE rule fed the moto default-VPC subnet and security group through `{{ env }}`;
 - `hold_tasks()`     moto's ECS tasks stay RUNNING until released (moto otherwise advances one status per
                      DescribeTasks), so a test decides when the task ends;
@@ -65,6 +66,21 @@ def write_config(tmp_path: Path, *, family: str = "task1", extra: str = "") -> P
 
 def subnet_env(seeded: dict[str, Any]) -> dict[str, str]:
     return {"SUBNET": seeded["subnets"][0], "SG": seeded["security_group"]}
+
+
+def run_env(aws: str, tmp_path: Path, monkeypatch: Any) -> Iterator[dict[str, Any]]:
+    """A seeded moto account (`aws`: the fixture's URL), a config for it, fast polling; tasks are never
+    left held. Yields what `seed_ecs` returns plus `config` and `url`."""
+    from conftest import seed_ecs
+
+    seeded = seed_ecs()
+    for k, v in subnet_env(seeded).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("ECSCHED_POLL_INTERVAL", "0.01")
+    seeded["config"] = str(write_config(tmp_path))
+    seeded["url"] = aws
+    yield seeded
+    release(aws)
 
 
 def _moto_api(url: str, path: str, body: dict[str, Any]) -> None:
