@@ -73,7 +73,8 @@ def test_grace_is_configurable_per_rule(aws: str, cli: Any, tmp_path: Path) -> N
 def test_paused_rule_shows_its_reason_and_is_never_missed(aws: str, cli: Any, tmp_path: Path) -> None:
     seed_ecs()
     tick = minute(now() - timedelta(minutes=30))
-    cfg = write_config(tmp_path, [rule("nightly", daily_cron_at(tick), disabled="true  # paused 2026-12-01: db restore")])
+    paused = rule("nightly", daily_cron_at(tick), disabled="true  # paused 2026-12-01: db restore")
+    cfg = write_config(tmp_path, [paused])
     code, doc = status_json(cli, cfg, "--exit-code")
     s = by_name(doc)["nightly"]
     assert code == 0 and s["state"] == "DISABLED" and s["pauseReason"] == "paused 2026-12-01: db restore"
