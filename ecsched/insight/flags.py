@@ -101,7 +101,9 @@ def max_concurrent(runs: Sequence[Run], now: datetime) -> tuple[int, datetime | 
         end = r.end(now)
         if start is None or end is None:
             continue
-        points += [(start, 1), (max(end, start) + timedelta(microseconds=1), -1)]
+        if not r.stopped:  # still going: alive at `now` itself, so two running copies meet there
+            end = max(end, start) + timedelta(microseconds=1)
+        points += [(start, 1), (max(end, start), -1)]
     points.sort(key=lambda p: (p[0], p[1]))  # an end before a start at the same instant
     best, at, alive = 0, None, 0
     for t, d in points:
