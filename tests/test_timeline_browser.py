@@ -94,8 +94,9 @@ def test_html_renders_lanes_peaks_and_outcomes_offline(aws: str, cli: Any, tmp_p
     assert len(dom.having("rect", "fire")) > 7 * 5
     assert len(dom.having("circle", "ok")) == 1 and len(dom.having("circle", "failed")) == 1
     assert len(dom.peaks) == 1 and dom.peaks[0].startswith("03:00 Asia/Tokyo: 5 batches start within 1 minute")
+    remote = ("http:", "https:", "//")
     external = [(t, k, v) for t, a in dom.elements for k, v in a.items()
-                if k in ("src", "href", "srcset", "poster", "data") and v.strip().lower().startswith(("http:", "https:", "//"))]
+                if k in ("src", "href", "srcset", "poster", "data") and v.strip().lower().startswith(remote)]
     assert external == [] and not any(t in ("script", "link", "iframe", "img") for t, _ in dom.elements)
     shot = ROOT / "docs" / "timeline.png" if os.environ.get("ECSCHED_WRITE_DOCS") == "1" else tmp_path / "t.png"
     run = chromium(f"--screenshot={shot}", "--window-size=1280,520", page.as_uri())
