@@ -36,6 +36,7 @@ class Coverage:
     metrics: datetime | None  # rules: GetMetricData's start; None for Scheduler schedules
     ecs: datetime  # now - 1 hour: what ECS keeps
     history: datetime | None  # the history read's start, when `history:` is set
+    period: timedelta = SLACK  # the metrics' period
 
     def covers(self, t: datetime) -> bool:
         return any(since is not None and t >= since for since in (self.metrics, self.ecs, self.history))
@@ -50,11 +51,14 @@ def _ago(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
-def tick_seen(t: datetime, window: timedelta, runs: Sequence[Run], series: m.Series | None) -> bool:
-    lo, hi = t - SLACK, t + window
+def tick_seen(t: datetime, window: timedelta, runs: Sequence[Run], series: m.Series | None,
+              period: timedelta = SLACK) -> bool:
+    """A sign of the tick at `t`: a metric datapoint whose period overlaps [t, t + window], or a task begun
+    then. A datapoint is stamped with the start of its period, so it may be up to one period before `t`."""
+    lo, hi = t - max(period, SLACK), t + window
     if series is not None and any(m.between(series.get(k, []), lo, hi) > 0 for k in m.METRICS):
         return True
-    return any(r.begin is not None and lo <= r.begin <= hi for r in runs)
+    return any(r.begin is not None and t - SLACK <= r.begin <= hi for r in runs)
 
 
 def missed(s: Schedule, runs: Sequence[Run], series: m.Series | None, now: datetime, grace: float,
@@ -68,26 +72,27 @@ def missed(s: Schedule, runs: Sequence[Run], series: m.Series | None, now: datet
         since = now - step - window
         if not cov.covers(since):
             return None, None, None
-        seen = tick_seen(since, step + window, runs, series)
+        seen = tick_seen(since, step + window, runs, series, cov.period)
         flag = None if seen else Flag("missed", f"no tick seen in the last {_ago((step + window).total_seconds())} "
                                                 f"({s.expression})")
         return not seen, None, flag
     t = ticks.last_fire(s, now - window)
     if t is None or not cov.covers(t):
         return None, t, None
-    seen = tick_seen(t, window, runs, series)
+    seen = tick_seen(t, window, runs, series, cov.period)
     flag = None if seen else Flag("missed", f"the tick at {_fmt(t)} did not fire within {_ago(window.total_seconds())}")
     return not seen, t, flag
 
 
-def failed(last: Run | None, tick: datetime | None, series: m.Series | None, grace: float) -> Flag | None:
+def failed(last: Run | None, tick: datetime | None, series: m.Series | None, grace: float,
+           period: timedelta = SLACK) -> Flag | None:
     if last is not None and last.outcome == "failed":
         if last.stop_code == "TaskFailedToStart":
             return Flag("failed", f"failed to start: {last.stopped_reason or last.stop_code}")
         bad = [f"{c.name} exited {c.exit_code}" for c in last.essential if c.exit_code not in (None, 0)]
         return Flag("failed", "last run: " + ", ".join(bad))
     if tick is not None and series is not None:
-        n = m.between(series.get("FailedInvocations", []), tick - SLACK, tick + timedelta(seconds=grace))
+        n = m.between(series.get("FailedInvocations", []), tick - max(period, SLACK), tick + timedelta(seconds=grace))
         if n > 0:
             return Flag("failed", f"EventBridge could not start the task at {_fmt(tick)} (FailedInvocations {n:g})")
     return None

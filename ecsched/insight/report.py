@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecsched.insight import events, flags, metrics, tasks, ticks
-from ecsched.insight.flags import Coverage, Flag
+from ecsched.insight.flags import SLACK, Coverage, Flag
 from ecsched.insight.runs import Run, iso, newest_first, to_json
 from ecsched.model import Schedule
 
@@ -95,27 +95,42 @@ def _metrics_start(schedules: list[Schedule], extras: dict[str, Extras], now: da
 
 def read_sources(aws: Any, schedules: list[Schedule], extras: dict[str, Extras], now: datetime, *,
                  history_group: str | None, parallel: int = 8) -> Sources:
+    """Tasks, history and metrics, read side by side (each is a chain of its own calls)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     clusters = {(s.region, s.target.cluster_arn) for s in schedules}
-    runs = tasks.read_clusters(aws, clusters, parallel)
-    history_since = None
-    if history_group:
-        history_since = now - HISTORY_LOOKBACK
-        for region in sorted({s.region for s in schedules}):
-            runs += events.read(aws.client("logs", region), history_group, history_since, now)
+    regions = sorted({s.region for s in schedules})
     by_region: dict[str, list[str]] = defaultdict(list)
     for s in schedules:
         if s.backend == "rules":
             by_region[s.region].append(s.name)
     start = _metrics_start(schedules, extras, now) if by_region else None
-    series: dict[tuple[str, str], metrics.Series] = {}
-    for region, names in sorted(by_region.items()):
-        assert start is not None
-        for name, ser in metrics.fetch(aws.client("cloudwatch", region), names, start, now,
-                                       parallel=parallel).items():
-            series[(region, name)] = ser
+    history_since = now - HISTORY_LOOKBACK if history_group else None
+
+    def history() -> list[Run]:
+        if not history_group or history_since is None:
+            return []
+        return [r for region in regions
+                for r in events.read(aws.client("logs", region), history_group, history_since, now)]
+
+    def series() -> dict[tuple[str, str], metrics.Series]:
+        out: dict[tuple[str, str], metrics.Series] = {}
+        for region, names in sorted(by_region.items()):
+            assert start is not None
+            for name, ser in metrics.fetch(aws.client("cloudwatch", region), names, start, now,
+                                           parallel=parallel).items():
+                out[(region, name)] = ser
+        return out
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        live = pool.submit(tasks.read_clusters, aws, clusters, parallel)
+        past = pool.submit(history)
+        got = pool.submit(series)
+        runs = live.result() + past.result()
+        found = got.result()
     att = tasks.attribute(merge(runs), schedules)
     attributed = [r for rs in att.by_schedule.values() for r in rs]
-    return Sources(attributed, series, start, history_since, att.ambiguous)
+    return Sources(attributed, found, start, history_since, att.ambiguous)
 
 
 def build(schedules: list[Schedule], extras: dict[str, Extras], src: Sources, now: datetime,
@@ -140,11 +155,13 @@ def build(schedules: list[Schedule], extras: dict[str, Extras], src: Sources, no
     for st in out:
         s = st.schedule
         series = src.series.get((s.region, s.name)) if s.backend == "rules" else None
-        cov = Coverage(src.coverage_metrics if series is not None else None, now - ECS_KEEPS, src.coverage_history)
+        period = timedelta(seconds=metrics.period_for(src.coverage_metrics, now)) if src.coverage_metrics else SLACK
+        cov = Coverage(src.coverage_metrics if series is not None else None, now - ECS_KEEPS, src.coverage_history,
+                       period)
         st.missed, st.last_tick, flag = flags.missed(s, st.runs, series, now, st.extras.grace, cov)
         st.last_triggered = metrics.latest(series) if series else None
         recent = [*st.running, *([st.last_run] if st.last_run else [])]
-        found = [flag, flags.failed(st.last_run, st.last_tick, series, st.extras.grace),
+        found = [flag, flags.failed(st.last_run, st.last_tick, series, st.extras.grace, period),
                  flags.overlap(s, st.runs, now), flags.long(s, recent, now)]
         st.flags = [f for f in found if f is not None]
     return out

@@ -8,6 +8,7 @@ no phase we can know (it counts from when the rule was created), so it has an in
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from ecsched import expressions
 from ecsched.expressions import Expression
@@ -80,8 +81,10 @@ def next_fires(s: Schedule, n: int, now: datetime) -> list[datetime]:
             if hi is None or t <= hi]
 
 
+@lru_cache(maxsize=4096)
 def last_fire(s: Schedule, cutoff: datetime) -> datetime | None:
-    """The latest fire time at or before `cutoff`, looking back at most about a year."""
+    """The latest fire time at or before `cutoff`, looking back at most about a year. (Cached: status
+    asks twice per schedule, for the metrics window and for the flags.)"""
     for w in _WINDOWS:
         ticks = fires(s, cutoff - w, cutoff)
         if ticks:
