@@ -3,7 +3,7 @@ fetch. Light and dark follow `prefers-color-scheme`; hovering a mark shows its t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 from ecsched.insight.timeline import Lane, Peak, describe
@@ -12,6 +12,7 @@ WIDTH = 1200
 LABEL = 260
 LANE_H = 20
 TOP = 34
+_ZERO = timedelta(0)
 
 CSS = """
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1f2328; --muted: #6e7781; --grid: #d0d7de;
@@ -45,11 +46,18 @@ ul.legend span { display: inline-block; width: 10px; height: 10px; border-radius
 _OUTCOME = {"succeeded": "ok", "failed": "failed", "running": "running", "stopped": "stopped"}
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 def _t(t: datetime, tz: tzinfo) -> str:
+    """`Thu 2026-12-03 03:00 JST (18:00 UTC)` for a UTC time; formatted by hand (strftime is several times
+    slower, and a week of a thousand schedules has tens of thousands of marks)."""
     local = t.astimezone(tz)
-    text = local.strftime("%a %Y-%m-%d %H:%M %Z")
-    if local.utcoffset() != timedelta(0):
-        text += t.strftime(" (%H:%M UTC)")
+    text = (f"{_DAYS[local.weekday()]} {local.year}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d} {local.tzname()}")
+    if local.utcoffset() != _ZERO:
+        u = t.astimezone(UTC)
+        text += f" ({u.hour:02d}:{u.minute:02d} UTC)"
     return text
 
 
@@ -116,16 +124,35 @@ def render(lanes: list[Lane], peaks: list[Peak], start: datetime, end: datetime,
 
 
 def _marks(lane: Lane, start: datetime, span: float, plot: int, y: int, tz: tzinfo) -> list[str]:
-    """One mark per pixel column that has fires (a minutely job is not 10,000 elements)."""
+    """One mark per pixel column that has fires. A lane with more fires than a third of its pixels is
+    one band with one title: its marks would touch anyway (and a 15-minute job is 672 marks a week)."""
+    guess = " (rate: phase unknown)" if lane.rate is not None else ""
+    name = escape(lane.name)
+    if len(lane.fires) > plot // 3:
+        first, last = lane.fires[0], lane.fires[-1]
+        x0 = LABEL + (first - start).total_seconds() / span * plot
+        x1 = LABEL + (last - start).total_seconds() / span * plot
+        gap = min(b - a for a, b in zip(lane.fires, lane.fires[1:], strict=False))
+        return [f'<rect class="fire dense" x="{x0 - 1:.1f}" y="{y + 3}" width="{max(3.0, x1 - x0 + 2):.1f}" '
+                f'height="{LANE_H - 6}"><title>{name}: {len(lane.fires)} fires, every {_gap(gap)} or more often, '
+                f"from {escape(_t(first, tz))}{guess}</title></rect>"]
     cols: dict[int, list[datetime]] = {}
     for t in lane.fires:
         c = int((t - start).total_seconds() / span * plot)
         if 0 <= c < plot:
             cols.setdefault(c, []).append(t)
     out = []
-    guess = " (rate: phase unknown)" if lane.rate is not None else ""
     for c, times in sorted(cols.items()):
         what = _t(times[0], tz) if len(times) == 1 else f"{len(times)} fires from {_t(times[0], tz)}"
         out.append(f'<rect class="fire" x="{LABEL + c - 1}" y="{y + 3}" width="3" height="{LANE_H - 6}">'
-                   f"<title>{escape(lane.name)}: {escape(what)}{guess}</title></rect>")
+                   f"<title>{name}: {escape(what)}{guess}</title></rect>")
     return out
+
+
+def _gap(d: timedelta) -> str:
+    minutes = int(d.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} day{'s' if minutes != 1440 else ''}"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -14,7 +14,7 @@ from ecsched import expressions
 from ecsched.expressions import Expression
 from ecsched.model import Schedule
 
-_BATCH = 64
+_BATCH = 1024
 _WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=400))
 
 
@@ -58,16 +58,20 @@ def fires(s: Schedule, after: datetime, until: datetime, limit: int = 100_000) -
         until = hi
     out: list[datetime] = []
     cursor = after
+    utc = tz == "UTC"
+    size = 8  # a first look, then as many as its pace says are left: a daily job needs 7 a week
     while len(out) < limit:
-        batch = expr.next_fire_times(min(_BATCH, limit - len(out)), after=cursor, tz=tz)
+        batch = expr.next_fire_times(min(size, limit - len(out)), after=cursor, tz=tz)
         for t in batch:
-            u = t.astimezone(UTC)
+            u = t if utc else t.astimezone(UTC)
             if u > until:
                 return out
             out.append(u)
-        if len(batch) < _BATCH or expr.kind == "at":
+        if len(batch) < size or expr.kind == "at":
             return out
+        pace = (batch[-1] - cursor) / len(batch)
         cursor = batch[-1]
+        size = max(8, min(_BATCH, int((until - cursor) / pace * 1.1) + 2)) if pace else _BATCH
     return out
 
 

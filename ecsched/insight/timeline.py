@@ -71,8 +71,8 @@ def peaks(all_lanes: list[Lane], tz: tzinfo, *, min_count: int = MIN_PEAK) -> li
     for lane in all_lanes:
         if not lane.enabled or lane.rate is not None or lane.frequent:
             continue
-        for t in lane.fires:
-            by_minute[t.replace(second=0, microsecond=0)].append(lane.name)
+        for t in lane.fires:  # cron fire times are whole minutes already
+            by_minute[t].append(lane.name)
     folded: dict[tuple[str, tuple[str, ...]], Peak] = {}
     for minute, names in sorted(by_minute.items()):
         if len(names) < min_count:
