@@ -103,3 +103,13 @@ def test_long_for_rate_uses_its_interval() -> None:
     assert flags.long(s, [short], NOW) is None and flags.long(s, [long], NOW) is not None
     still = from_task(task("x", created=NOW - timedelta(minutes=45)))  # running for 45 minutes
     assert flags.long(s, [still], NOW) is not None
+
+
+def test_a_run_by_hand_is_no_sign_of_a_tick() -> None:
+    tick = NOW - timedelta(minutes=30)
+    by_rule = from_task(task("events-rule/x", created=tick + timedelta(seconds=40)))
+    by_hand = from_task(task("ecsched/x", created=tick + timedelta(seconds=40)))
+    assert flags.tick_seen(tick, timedelta(minutes=10), [by_rule], None)
+    assert not flags.tick_seen(tick, timedelta(minutes=10), [by_hand], None)
+    att = tasks.attribute([by_hand], [schedule("x")])
+    assert list(att.by_schedule) == ["x"]

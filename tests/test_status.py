@@ -99,6 +99,17 @@ def test_live_tasks_are_attributed_with_the_36_character_cut_and_overlap(aws: st
     assert "overlap" not in [f["kind"] for f in s[long_b]["flags"]]
 
 
+def test_a_run_by_hand_is_shown_but_is_not_a_tick(aws: str, cli: Any, tmp_path: Path) -> None:
+    seed = seed_ecs()
+    tick = minute(now() - timedelta(minutes=30))
+    cfg = write_config(tmp_path, [rule("nightly", daily_cron_at(tick))])
+    run_task(seed, "ecsched/nightly")  # what `ecsched run --rule nightly` passes
+    _, doc = status_json(cli, cfg)
+    s = by_name(doc)["nightly"]
+    assert [r["startedBy"] for r in s["running"]] == ["ecsched/nightly"]
+    assert [f["kind"] for f in s["flags"]] == ["missed"]
+
+
 def test_tie_broken_by_container_overrides(aws: str, cli: Any, tmp_path: Path) -> None:
     seed = seed_ecs()
     a, b = "report-generation-for-tenant-alpha", "report-generation-for-tenant-bravo"

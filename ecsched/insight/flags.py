@@ -58,7 +58,9 @@ def tick_seen(t: datetime, window: timedelta, runs: Sequence[Run], series: m.Ser
     lo, hi = t - max(period, SLACK), t + window
     if series is not None and any(m.between(series.get(k, []), lo, hi) > 0 for k in m.METRICS):
         return True
-    return any(r.begin is not None and t - SLACK <= r.begin <= hi for r in runs)
+    from ecsched.insight.tasks import is_manual
+
+    return any(r.begin is not None and t - SLACK <= r.begin <= hi and not is_manual(r) for r in runs)
 
 
 def missed(s: Schedule, runs: Sequence[Run], series: m.Series | None, now: datetime, grace: float,

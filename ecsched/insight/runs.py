@@ -156,6 +156,7 @@ def iso(dt: datetime | None) -> str | None:
 def to_json(r: Run, now: datetime) -> dict[str, Any]:
     return {
         "taskArn": r.task_arn,
+        "startedBy": r.started_by,
         "source": r.source,
         "outcome": r.outcome,
         "lastStatus": r.last_status,

@@ -5,7 +5,8 @@ of 100: O(tasks/100), never one call per schedule. (Filtering ListTasks on `star
 per schedule, and it cannot be combined with the status filter.)
 
 Attribution: EventBridge starts a task with `startedBy` = `events-rule/<rule>`, the Scheduler with
-`chronos-schedule/<name>`, and ECS keeps only the first 36 characters. Schedules whose names share those
+`chronos-schedule/<name>` (and `ecsched run` with `ecsched/<rule>`: a run by hand, never taken for a
+tick), and ECS keeps only the first 36 characters. Schedules whose names share those
 36 characters all match; the tie is broken by the cluster, the task definition family, the task group
 (when the schedule sets one) and the container overrides the task ran with.
 """
@@ -28,6 +29,17 @@ PREFIX = {"rules": "events-rule/", "scheduler": "chronos-schedule/"}
 def started_by(s: Schedule) -> str:
     """What ECS shows in `startedBy` for a task this schedule started: cut at 36 characters."""
     return (PREFIX[s.backend] + s.name)[:STARTED_BY_LIMIT]
+
+
+def manual_started_by(s: Schedule) -> str:
+    """`startedBy` of a task `ecsched run` started for this schedule (a run by hand, not a tick)."""
+    from ecsched.runner import started_by as run_started_by
+
+    return run_started_by(s.name)[:STARTED_BY_LIMIT]
+
+
+def is_manual(run: Run) -> bool:
+    return run.started_by.startswith("ecsched/")
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -129,6 +141,7 @@ def attribute(runs: Iterable[Run], schedules: Iterable[Schedule]) -> Attribution
     index: dict[str, list[Schedule]] = defaultdict(list)
     for s in schedules:
         index[started_by(s)].append(s)
+        index[manual_started_by(s)].append(s)
     out = Attribution()
     for run in runs:
         candidates = index.get(run.started_by[:STARTED_BY_LIMIT], [])
