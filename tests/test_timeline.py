@@ -96,3 +96,13 @@ def test_unwritable_html_is_one_clear_error(cli: Any, tmp_path: Path) -> None:
     cfg = write(tmp_path, [("a", "cron(0 3 * * ? *)", False)])
     res = cli("-c", cfg, "timeline", "--html", str(tmp_path / "no" / "such" / "dir.html"))
     assert res.code == 1 and "cannot write" in res.err and "Traceback" not in res.err
+
+
+def test_preview_for_diff_uses_the_files_zone() -> None:
+    from ecsched.insight.ticks import preview
+
+    rules = sched("weekly", "cron(30 18 ? * SUN *)")  # 03:30 JST on Mondays, as a rule runs it in UTC
+    rules = Schedule(rules.name, rules.expression, rules.target, rules.region,
+                     local_expression="cron(30 3 ? * MON *) Asia/Tokyo")
+    assert preview(rules, now=START) == "next: Mon 12-07 03:30 JST, Mon 12-14 03:30 JST, Mon 12-21 03:30 JST"
+    assert preview(sched("r", "rate(5 minutes)"), now=START).startswith("next: none (rate()")

@@ -103,3 +103,17 @@ def next_after(s: Schedule, t: datetime) -> datetime | None:
         return t + step
     nxt = next_fires(s, 1, t)
     return nxt[0] if nxt else None
+
+
+def preview(s: Schedule, n: int = 3, now: datetime | None = None) -> str:
+    """For `diff` and its markdown: the next `n` fires in the file's own zone, e.g.
+    `next: Mon 12-07 03:30 JST, Mon 12-14 03:30 JST, Mon 12-21 03:30 JST`."""
+    from zoneinfo import ZoneInfo
+
+    _, tz = written(s)
+    zone = UTC if tz == "UTC" else ZoneInfo(tz)
+    times = next_fires(s, n, now or datetime.now(UTC))
+    if not times:
+        why = "rate(): counted from when the rule was created" if interval(s) else "no more fires"
+        return f"next: none ({why})"
+    return "next: " + ", ".join(t.astimezone(zone).strftime("%a %m-%d %H:%M %Z") for t in times)
