@@ -209,3 +209,24 @@ def test_bad_grace_is_one_clear_error(aws: str, cli: Any, tmp_path: Path, value:
     cfg = write_config(tmp_path, [rule("nightly", "cron(0 3 * * ? *)", statusGrace=value)])
     res = cli("-c", cfg, "status")
     assert res.code == 1 and "statusGrace" in res.err and "Traceback" not in res.err
+
+
+def test_json_and_help_never_import_rich_and_help_not_boto3(aws: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    seed_ecs()
+    cfg = write_config(tmp_path, [rule("nightly", "cron(0 3 * * ? *)")])
+    code = ("import sys\nfrom ecsched.cli import main\ntry:\n    rc = main(sys.argv[1:])\n"
+            "except SystemExit as e:\n    rc = e.code\n"
+            "print('RICH' if 'rich' in sys.modules else 'PLAIN', 'boto3' in sys.modules, file=sys.stderr)\n"
+            "raise SystemExit(rc)")
+    for argv in (["-c", cfg, "status", "--format", "json"], ["-c", cfg, "history", "--format", "json"],
+                 ["status", "--help"], ["timeline", "--help"]):
+        run = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        last = run.stderr.strip().splitlines()[-1]
+        assert run.returncode == 0 and last.startswith("PLAIN"), (argv, run.stderr[-500:])
+        if "--help" in argv:
+            assert last == "PLAIN False"  # --help never imports boto3 either
