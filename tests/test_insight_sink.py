@@ -127,3 +127,20 @@ def test_history_settings_are_checked(tmp_path: Any) -> None:
         settings.history(cfg({"retentionDays": 31}))
     with pytest.raises(EcschedError, match="logGroup"):
         settings.history(cfg({"logGroup": "bad name!"}))
+
+
+def test_plan_history_for_the_engine_and_prune_when_the_block_goes(aws: str) -> None:
+    a, _ = setup()
+    hist = History("/ecsched/history", 30, "ecsched.yaml")
+    schedules = [schedule("job-api")]
+    hp = sink.plan_history(a, hist, schedules, Account(ACCOUNT))
+    assert hp.has_changes and [ln[:22] for ln in hp.lines()] == ["+ history log-group /e", "+ history policy ecsch",
+                                                                  "+ history rule ecsched"]
+    sink.apply_history(a, hp)
+    again = sink.plan_history(a, hist, schedules, Account(ACCOUNT), prune=True)
+    assert not again.has_changes and again.lines() == [] and len(again.lines(verbose=True)) == 3
+    gone = sink.plan_history(a, None, schedules, Account(ACCOUNT), prune=True)
+    assert [(c.resource, c.action) for _, c in gone.changes] == [("rule", "delete"), ("policy", "delete")]
+    sink.apply_history(a, gone)
+    assert client("events").list_rules(NamePrefix="ecsched-history-")["Rules"] == []
+    assert not sink.plan_history(a, None, schedules, Account(ACCOUNT), prune=True).has_changes

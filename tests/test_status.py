@@ -230,3 +230,9 @@ def test_json_and_help_never_import_rich_and_help_not_boto3(aws: str, tmp_path: 
         assert run.returncode == 0 and last.startswith("PLAIN"), (argv, run.stderr[-500:])
         if "--help" in argv:
             assert last == "PLAIN False"  # --help never imports boto3 either
+
+
+def test_a_cluster_that_does_not_exist_shows_no_runs(aws: str, cli: Any, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, [rule("nightly", "cron(0 3 * * ? *)")])  # no cluster `api` in this account
+    code, doc = status_json(cli, cfg)
+    assert code == 0 and by_name(doc)["nightly"]["running"] == [] and by_name(doc)["nightly"]["lastRun"] is None

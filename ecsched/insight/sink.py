@@ -275,3 +275,53 @@ def describe(c: Change) -> str:
 def _short(v: Any) -> str:
     text = v if isinstance(v, str) else json.dumps(v, sort_keys=True)
     return text if len(text) <= 120 else text[:119] + "…"
+
+
+# --- one call each for the engine ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryPlan:
+    """Everything `diff` shows and `apply` does for `history:`; `changes` in the order they run."""
+
+    desired: tuple[Desired, ...]
+    changes: tuple[tuple[Desired | None, Change], ...]  # None: a prune (no desired resource)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != "noop" for _, c in self.changes)
+
+    @property
+    def conflicts(self) -> list[str]:
+        return [c.message for _, c in self.changes if c.action == "conflict"]
+
+    def lines(self, verbose: bool = False) -> list[str]:
+        return [describe(c) for _, c in self.changes if verbose or c.action != "noop"]
+
+
+def plan_history(aws: Any, hist: History | None, schedules: list[Schedule], account: Account, *,
+                 prune: bool = False) -> HistoryPlan:
+    """Desired vs live for every region; with `prune`, also the history rules of these schedules' tracking
+    ids that are no longer wanted (`history:` removed)."""
+    wanted = desired(hist, schedules, account) if hist else []
+    out: list[tuple[Desired | None, Change]] = []
+    for d in wanted:
+        out += [(d, c) for c in plan(d, read(aws, d))]
+    if prune:
+        keep = {d.rule_name for d in wanted}
+        for region, tracking in sorted({(s.region, s.tracking_id) for s in schedules}):
+            names = stale(aws, region, tracking, keep)
+            out += [(None, c) for c in plan_prune(region, names)]
+    return HistoryPlan(tuple(wanted), tuple(out))
+
+
+def apply_history(aws: Any, hp: HistoryPlan) -> list[Change]:
+    """Apply a HistoryPlan: refuses (Conflict) before any write when something is not ecsched's."""
+    if hp.conflicts:
+        raise Conflict("\n".join(hp.conflicts))
+    done: list[Change] = []
+    for d in hp.desired:
+        done += apply(aws, d, [c for dd, c in hp.changes if dd is d])
+    pruned = [c for dd, c in hp.changes if dd is None]
+    apply_prune(aws, pruned)
+    return done + pruned

@@ -75,7 +75,11 @@ def read_clusters(aws: Any, clusters: Iterable[tuple[str, str]], parallel: int =
     def one(item: tuple[str, str]) -> list[Run]:
         region, cluster = item
         ecs = aws.client("ecs", region)
-        return describe(ecs, cluster, list_task_arns(ecs, cluster), parallel)
+        try:
+            arns = list_task_arns(ecs, cluster)
+        except ecs.exceptions.ClusterNotFoundException:
+            return []  # no cluster, no tasks: its schedules show no runs (and `diff` says what is wrong)
+        return describe(ecs, cluster, arns, parallel)
 
     if not todo:
         return []
