@@ -73,7 +73,10 @@ def run_text(r: Run | None, now: datetime, tz: tzinfo) -> str:
 
     if r is None:
         return "-"
-    parts = [when(r.start, tz, utc_too=False), seconds(r.duration(now))]
+    if r.start is None:  # an emulator's task, or one ECS had not started: no times to show
+        parts = [f"{r.outcome} (times unknown)"]
+    else:
+        parts = [when(r.start, tz, utc_too=False), seconds(r.duration(now))]
     if r.pull_seconds is not None:
         parts.append(f"pull {seconds(r.pull_seconds)}")
     codes = ", ".join(f"{c.name}={c.exit_code if c.exit_code is not None else '?'}" for c in r.essential)
@@ -112,7 +115,7 @@ def rows(statuses: list[ScheduleStatus], now: datetime, tz: tzinfo) -> list[dict
             "last": run_text(st.last_run, now, tz),
             "outcome": st.last_run.outcome if st.last_run else "",
             "running": running,
-            "success": f"{when(ok.start, tz, utc_too=False)}" if ok else "none seen",
+            "success": (when(ok.start, tz, utc_too=False) if ok.start else "yes (time unknown)") if ok else "none seen",
             "flags": [f"{f.kind}: {f.message}" for f in st.flags],
             "checked": st.missed is not None or not s.enabled,
         })
@@ -156,5 +159,5 @@ def _table(ctx: Context, data: list[dict[str, Any]], tz_name: str) -> None:
         flags = Text("\n".join(d["flags"]), style="bold red") if d["flags"] else Text(
             "ok" if d["checked"] else "ok (ticks not checked)", style="green")
         table.add_row(name, "\n".join(d["next"]) or "-", last,
-                      "\n".join([*d["running"], f"ok {d['success']}"]), flags)
+                      "\n".join([*d["running"], f"last ok: {d['success']}"]), flags)
     ctx.term.print(table)

@@ -112,7 +112,8 @@ def show(ctx: Context, lanes: list[Lane], peaks: list[Peak], start: datetime, en
     if term.color:
         from rich.text import Text
 
-        out = Text(f"{len(lanes)} schedules, next {days} day{'s' if days != 1 else ''}, times in {tz_name}\n",
+        out = Text()
+        out.append(f"{len(lanes)} schedules, next {days} day{'s' if days != 1 else ''}, times in {tz_name}\n",
                    style="bold")
         out.append(header + "\n", style="dim")
         for name, strip_text, style in lines:
