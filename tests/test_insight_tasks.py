@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,3 +114,31 @@ def test_a_run_by_hand_is_no_sign_of_a_tick() -> None:
     assert not flags.tick_seen(tick, timedelta(minutes=10), [by_hand], None)
     att = tasks.attribute([by_hand], [schedule("x")])
     assert list(att.by_schedule) == ["x"]
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_status_and_timeline_draw_rich_tables_on_a_terminal() -> None:
+    import argparse
+
+    from ecsched.commands import status
+    from ecsched.commands import timeline as timeline_cmd
+    from ecsched.context import Context
+    from ecsched.insight import timeline
+
+    failed = from_task(task("events-rule/nightly", exit_code=2, created=NOW - timedelta(minutes=50),
+                            stopped=NOW - timedelta(minutes=40)))
+    s = schedule("nightly")
+    [st] = report.build([s], {"nightly": Extras()}, Sources([failed], {}, None, None, []), NOW)
+    out = _Tty()
+    ctx = Context(args=argparse.Namespace(), color=True, stdout=out)
+    status.show(ctx, [st], NOW, UTC, "UTC", history=False)
+    text = out.getvalue()
+    assert "\x1b[" in text and "schedule" in text and "flags" in text and "exited 2" in text and "failed" in text
+    out.truncate(0)
+    lanes = timeline.lanes([s], NOW, NOW + timedelta(days=1))
+    timeline_cmd.show(ctx, lanes, [], NOW, NOW + timedelta(days=1), UTC, "UTC", 1, [])
+    assert "\x1b[" in out.getvalue() and "│" in out.getvalue()
