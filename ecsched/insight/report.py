@@ -8,12 +8,13 @@ RUNNING and STOPPED (ceil(T/100) pages each) and DescribeTasks (ceil(T/100)), Ge
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ecsched.insight import events, flags, metrics, tasks, ticks
+from ecsched.insight.common import zone
 from ecsched.insight.flags import SLACK, Coverage, Flag
 from ecsched.insight.runs import Run, iso, newest_first, to_json
 from ecsched.model import Schedule
@@ -134,7 +135,7 @@ def read_sources(aws: Any, schedules: list[Schedule], extras: dict[str, Extras],
 
 
 def build(schedules: list[Schedule], extras: dict[str, Extras], src: Sources, now: datetime,
-          essential: Any = None) -> list[ScheduleStatus]:
+          essential: Callable[[list[Run]], list[Run]] | None = None) -> list[ScheduleStatus]:
     """Every schedule's status from the sources read. `essential(runs)` marks essential containers."""
     att = tasks.attribute(src.runs, schedules)
     out: list[ScheduleStatus] = []
@@ -169,7 +170,7 @@ def build(schedules: list[Schedule], extras: dict[str, Extras], src: Sources, no
 
 def to_json_row(st: ScheduleStatus, now: datetime, tz: str) -> dict[str, Any]:
     s = st.schedule
-    text, zone = ticks.written(s)
+    text, written_zone = ticks.written(s)
     return {
         "name": s.name,
         "backend": s.backend,
@@ -177,8 +178,8 @@ def to_json_row(st: ScheduleStatus, now: datetime, tz: str) -> dict[str, Any]:
         "state": "ENABLED" if s.enabled else "DISABLED",
         "pauseReason": st.extras.pause_reason,
         "expression": text,
-        "timezone": zone,
-        "next": [{"utc": iso(t), "local": t.astimezone(_zone(tz)).isoformat()} for t in st.next_fires],
+        "timezone": written_zone,
+        "next": [{"utc": iso(t), "local": t.astimezone(zone(tz)[1]).isoformat()} for t in st.next_fires],
         "lastRun": to_json(st.last_run, now) if st.last_run else None,
         "running": [to_json(r, now) for r in st.running],
         "lastSuccess": to_json(st.last_success, now) if st.last_success else None,
@@ -188,9 +189,3 @@ def to_json_row(st: ScheduleStatus, now: datetime, tz: str) -> dict[str, Any]:
         "graceSeconds": st.extras.grace,
         "flags": [{"kind": f.kind, "message": f.message} for f in st.flags],
     }
-
-
-def _zone(tz: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return UTC if tz == "UTC" else ZoneInfo(tz)

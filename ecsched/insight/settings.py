@@ -40,9 +40,7 @@ def load(ctx: Context) -> Config:
     except ConfigError as e:
         if not e.problems or not all(_UNKNOWN.match(p.message) for p in e.problems):
             raise
-        cfg = ctx.load_config(validate=False)
-        ctx._config = cfg
-        return cfg
+        return ctx.load_config(validate=False)
 
 
 @dataclass(frozen=True)
