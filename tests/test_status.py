@@ -236,3 +236,10 @@ def test_a_cluster_that_does_not_exist_shows_no_runs(aws: str, cli: Any, tmp_pat
     cfg = write_config(tmp_path, [rule("nightly", "cron(0 3 * * ? *)")])  # no cluster `api` in this account
     code, doc = status_json(cli, cfg)
     assert code == 0 and by_name(doc)["nightly"]["running"] == [] and by_name(doc)["nightly"]["lastRun"] is None
+
+
+def test_a_real_problem_is_reported_without_our_own_keys(aws: str, cli: Any, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, [rule("nightly", "cron(0 3 * * ? *)", statusGrace=5, bogusKey=1)], history=True)
+    res = cli("-c", cfg, "status")
+    assert res.code == 1 and "bogusKey" in res.err
+    assert "statusGrace" not in res.err and "`history`" not in res.err

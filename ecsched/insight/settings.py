@@ -38,8 +38,9 @@ def load(ctx: Context) -> Config:
     try:
         return ctx.config()
     except ConfigError as e:
-        if not e.problems or not all(_UNKNOWN.match(p.message) for p in e.problems):
-            raise
+        real = [p for p in e.problems if not _UNKNOWN.match(p.message)]
+        if real:  # the file's own problems, without the keys these commands already know
+            raise ConfigError(real, e.warnings) from None
         return ctx.load_config(validate=False)
 
 
