@@ -75,9 +75,11 @@ def test_without_history_block_it_says_how_and_shows_the_last_hour(aws: str, cli
     assert doc["source"] == "ecs" and [r["taskArn"] for r in doc["runs"]] == [arn]
 
 
-def test_missing_log_group_reads_as_no_runs(aws: str, cli: Any, tmp_path: Path) -> None:
+def test_missing_log_group_reads_as_no_runs_and_says_why(aws: str, cli: Any, tmp_path: Path) -> None:
     cfg = write_config(tmp_path, RULES, history=True)
-    assert history_json(cli, cfg)["runs"] == []
+    res = cli("-c", cfg, "history", "--format", "json")
+    assert res.code == 0 and json.loads(res.out)["runs"] == []
+    assert f"log group {LOG_GROUP} does not exist" in res.err and "ecsched apply" in res.err
 
 
 def test_bad_since_is_one_clear_error(aws: str, cli: Any, tmp_path: Path) -> None:

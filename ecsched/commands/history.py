@@ -49,7 +49,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if hist:
         runs: list[Run] = []
         for region in sorted({s.region for s in schedules}):
-            runs += events.read(aws.client("logs", region), hist.log_group, now - since, now)
+            logs = aws.client("logs", region)
+            found = events.read(logs, hist.log_group, now - since, now)
+            runs += found
+            if not found and not _exists(logs, hist.log_group):
+                ctx.warn(f"log group {hist.log_group} does not exist in {region} yet: `ecsched apply` creates it, "
+                         "and history starts from then on")
     else:
         ctx.info(ENABLE_HINT)
         runs = [r for r in tasks.read_clusters(aws, {(s.region, s.target.cluster_arn) for s in schedules})
@@ -63,6 +68,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     show(ctx, rows, owner, now, tz, tz_name)
     return 0
+
+
+def _exists(logs: Any, group: str) -> bool:
+    found = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups") or []
+    return any(g.get("logGroupName") == group for g in found)
 
 
 def as_json(rows: list[Run], owner: dict[str, str], now: datetime, group: str | None, since: datetime | None) -> str:
