@@ -243,3 +243,30 @@ def test_a_real_problem_is_reported_without_our_own_keys(aws: str, cli: Any, tmp
     res = cli("-c", cfg, "status")
     assert res.code == 1 and "bogusKey" in res.err
     assert "statusGrace" not in res.err and "`history`" not in res.err
+
+
+def test_scheduler_ticks_are_judged_only_where_runs_can_show_them(aws: str, cli: Any, tmp_path: Path) -> None:
+    from conftest import client
+
+    seed_ecs()
+    client("scheduler").create_schedule_group(Name="ecsched-api")
+    t = now()
+    old, recent = minute(t - timedelta(hours=3)), minute(t - timedelta(minutes=30))
+    rules = [rule("old-tick", daily_cron_at(old)), rule("recent-tick", daily_cron_at(recent)),
+             rule("recent-ran", daily_cron_at(recent))]
+    cfg = write_config(tmp_path, rules, top="backend: scheduler")
+    # Scheduler metrics exist per schedule group only: no metric can speak for one schedule
+    _, doc = status_json(cli, cfg)
+    s = by_name(doc)
+    assert s["old-tick"]["tickSeen"] is None and s["old-tick"]["flags"] == []  # older than what ECS keeps
+    assert s["recent-tick"]["tickSeen"] is False and [f["kind"] for f in s["recent-tick"]["flags"]] == ["missed"]
+    # with history, the old tick can be judged too, and a run at the tick counts
+    cfg = write_config(tmp_path, rules, history=True, top="backend: scheduler")
+    put_history([detail("old-tick", created=old + timedelta(seconds=20), stopped=old + timedelta(minutes=2),
+                        prefix="chronos-schedule/"),
+                 detail("recent-ran", created=recent + timedelta(seconds=20), stopped=recent + timedelta(minutes=2),
+                        prefix="chronos-schedule/")])
+    _, doc = status_json(cli, cfg)
+    s = by_name(doc)
+    assert s["old-tick"]["tickSeen"] is True and s["recent-ran"]["tickSeen"] is True
+    assert s["recent-tick"]["tickSeen"] is False
