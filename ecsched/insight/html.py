@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
+from ecsched.insight.ticks import written
 from ecsched.insight.timeline import Lane, Peak, describe
 
 WIDTH = 1200
@@ -89,8 +90,9 @@ def render(lanes: list[Lane], peaks: list[Peak], start: datetime, end: datetime,
         svg.append(f'<rect class="bg" x="{LABEL}" y="{y + 2}" width="{plot}" height="{LANE_H - 4}"/>')
         label = lane.name if len(lane.name) <= 34 else lane.name[:33] + "…"
         state = "" if lane.enabled else " (paused)"
+        text, zone = written(lane.schedule)
         svg.append(f'<text x="18" y="{y + 14}">{escape(label)}<title>{escape(lane.name + state)} — '
-                   f'{escape(lane.schedule.local_expression or lane.schedule.expression)}</title></text>')
+                   f"{escape(text)} {escape(zone)}</title></text>")
         if history:
             outcome = _OUTCOME.get(lane.outcome or "", "none")
             svg.append(f'<circle class="{outcome}" cx="8" cy="{y + 10}" r="5"><title>last run: '
