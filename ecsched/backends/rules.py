@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from ecsched import expressions
+from ecsched.aws import DEFAULT_PARALLEL, Aws
 from ecsched.backends.base import BaseBackend
 from ecsched.backends.ecs import DEDUPE_PATHS, ecs_parameters, target_from_aws
 from ecsched.errors import AwsError
@@ -125,6 +126,10 @@ class RulesBackend(BaseBackend):
     name = "rules"
     service = "events"
 
+    def __init__(self, aws: Aws, region: str, parallel: int = DEFAULT_PARALLEL) -> None:
+        super().__init__(aws, region, parallel)
+        self._disabled: set[str] = set()  # rules this backend disabled itself (set_state), in this run
+
     @property
     def events(self) -> Any:
         return self.client
@@ -229,8 +234,8 @@ class RulesBackend(BaseBackend):
             raise AwsError(f"refused to delete {ch.name}: ecsched does not manage its shape; name it with "
                            "`--prune --rule NAME` to delete it")
         if ch.remove_target_ids:
-            enabled = ch.current.enabled if ch.current is not None else None
-            if enabled is not False:  # unknown counts as enabled
+            enabled = ch.current.enabled if ch.current is not None else (ch.live.enabled if ch.live else None)
+            if enabled is not False and ch.name not in self._disabled:  # unknown counts as enabled
                 ev.disable_rule(Name=ch.name)
                 calls.append("DisableRule")
             self._check_failed("RemoveTargets", ev.remove_targets(Rule=ch.name, Ids=list(ch.remove_target_ids)))
@@ -307,6 +312,7 @@ class RulesBackend(BaseBackend):
         """Enable or disable at once (`--now`). `fingerprint`: the record to move along with the state, so that
         a later diff does not mistake this change for one made outside ecsched."""
         (self.events.enable_rule if enabled else self.events.disable_rule)(Name=name)
+        (self._disabled.discard if enabled else self._disabled.add)(name)
         calls = ["EnableRule" if enabled else "DisableRule"]
         if fingerprint:
             self._tag(name, {FINGERPRINT_TAG: fingerprint})
