@@ -45,17 +45,20 @@ def changes(before: Schedule | None, after: Schedule | None) -> list[FieldChange
         a = schedule_to_config(before, mask=False) if before else {}
         b = schedule_to_config(after, mask=False) if after else {}
         return [FieldChange(k, a.get(k), b.get(k)) for k in [*a, *(k for k in b if k not in a)] if a.get(k) != b.get(k)]
-    from deepdiff import DeepDiff
-
     a, b = view(before), view(after)
     found: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-    for levels in DeepDiff(a, b, view="tree").values():
-        for level in levels:
-            path = tuple(level.path(output_format="list"))
-            cut = next((i for i, part in enumerate(path) if isinstance(part, int)), None)
-            if cut is not None:  # inside a list without identity: the whole list changed
-                path = path[:cut]
-            found.setdefault(path, (_get(a, path), _get(b, path)))
+    for key in [*a, *(k for k in b if k not in a)]:
+        x, y = a.get(key, _ABSENT), b.get(key, _ABSENT)
+        if x == y:
+            continue
+        if not (isinstance(x, dict) and isinstance(y, dict)):  # a value, or a whole list: nothing to match
+            found[(key,)] = (x, y)
+            continue
+        from deepdiff import DeepDiff  # only the mappings that differ: most of its cost is per call
+
+        for levels in DeepDiff(*_differing(x, y), view="tree").values():
+            for level in levels:
+                found.setdefault(*_leaf(a, b, (key, *level.path(output_format="list"))))
     for key in IDENTITY:  # the same items in another order
         if isinstance(a.get(key), dict) and isinstance(b.get(key), dict) and list(a[key]) != list(b[key]) \
                 and set(a[key]) == set(b[key]):
@@ -66,6 +69,32 @@ def changes(before: Schedule | None, after: Schedule | None) -> list[FieldChange
         x, y = found[path]
         out.append(FieldChange(render_path(path), _file_form(path, x), _file_form(path, y)))
     return out
+
+
+def _differing(x: dict[str, Any], y: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both mappings without the keys they agree on, at every depth: deepdiff's cost grows with what it
+    visits, and an environment of 40 variables where one changed is mostly agreement."""
+    out_x: dict[str, Any] = {}
+    out_y: dict[str, Any] = {}
+    for k in [*x, *(k for k in y if k not in x)]:
+        vx, vy = x.get(k, _ABSENT), y.get(k, _ABSENT)
+        if vx == vy:
+            continue
+        if isinstance(vx, dict) and isinstance(vy, dict):
+            vx, vy = _differing(vx, vy)
+        if vx is not _ABSENT:
+            out_x[k] = vx
+        if vy is not _ABSENT:
+            out_y[k] = vy
+    return out_x, out_y
+
+
+def _leaf(a: dict[str, Any], b: dict[str, Any], path: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, Any]]:
+    """A deepdiff path and its two values; inside a list without identity, the whole list."""
+    cut = next((i for i, part in enumerate(path) if isinstance(part, int)), None)
+    if cut is not None:
+        path = path[:cut]
+    return path, (_get(a, path), _get(b, path))
 
 
 def render_path(path: tuple[Any, ...]) -> str:
