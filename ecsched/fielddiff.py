@@ -10,13 +10,19 @@ and only for rules that changed: creates and deletes list their top-level keys w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from ecsched.export import schedule_to_config
 from ecsched.model import Schedule
 
-if TYPE_CHECKING:
-    from ecsched.plan import FieldChange
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str  # in the file's key names, e.g. "containerOverrides[app].environment.NEW_FLAG"
+    before: Any
+    after: Any
+
 
 # List keys whose items have an identity, and the key that holds it.
 IDENTITY = {"containerOverrides": "name", "capacityProviderStrategy": "capacityProvider"}
@@ -39,8 +45,6 @@ def view(s: Schedule) -> dict[str, Any]:
 
 
 def changes(before: Schedule | None, after: Schedule | None) -> list[FieldChange]:
-    from ecsched.plan import FieldChange
-
     if before is None or after is None:
         a = schedule_to_config(before, mask=False) if before else {}
         b = schedule_to_config(after, mask=False) if after else {}

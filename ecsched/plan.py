@@ -17,21 +17,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from ecsched import ownership
+from ecsched import fielddiff, ownership
+from ecsched.fielddiff import FieldChange
 from ecsched.model import Live, Schedule
 
 __all__ = ["Action", "Change", "FieldChange", "Live", "Plan", "field_changes", "make_plan", "prune_change", "select"]
 
 Action = Literal["create", "update", "delete", "conflict", "noop"]
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    path: str  # in the file's key names, e.g. "containerOverrides[app].environment.NEW_FLAG"
-    before: Any
-    after: Any
 
 
 @dataclass(frozen=True)
@@ -118,9 +112,7 @@ def select(names: Iterable[str], patterns: list[str] | None) -> set[str]:
 
 
 def field_changes(before: Schedule | None, after: Schedule | None) -> tuple[FieldChange, ...]:
-    from ecsched.fielddiff import changes
-
-    return tuple(changes(before, after))
+    return tuple(fielddiff.changes(before, after))
 
 
 def make_plan(desired: list[Schedule], live: dict[str, Live], *, selected: set[str] | None = None,

@@ -18,33 +18,20 @@ from ecsched.backends.rules import RulesBackend
 from ecsched.config import load
 from ecsched.model import Schedule
 from ecsched.plan import Plan, make_plan
+from tests import write_order
 from tests.conftest import ACCOUNT, REGION, Result, client, moto_reset
 from tests.fault_server import FaultServer
-from tests.test_backend_rules import WRITES, rule, write_config
+from tests.test_backend_rules import rule, write_config
 
 V1 = rule("job", containerOverrides=[{"name": "app", "command": ["run", "v1"]}])
 V2 = rule("job", scheduleExpression="cron(30 4 * * ? *)",
           containerOverrides=[{"name": "app", "command": ["run", "v2"]}])
 V2_TARGET_ID = {**V2, "targetId": "job-2"}
 
-
 @pytest.fixture
 def order(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
-    """Every write ecsched makes, in order, with the State it sends (observed through botocore's events)."""
-    seen: list[tuple[str, Any]] = []
-    original = Aws.client
+    yield from write_order.record(monkeypatch)
 
-    def recording(self: Aws, service: str, region: str | None = None) -> Any:
-        c = original(self, service, region)
-        if service == "events" and not getattr(c, "_ordered", False):
-            c.meta.events.register("before-parameter-build.events.*",
-                                   lambda model, params, **_: seen.append((model.name, params.get("State")))
-                                   if model.name in WRITES else None)
-            c._ordered = True
-        return c
-
-    monkeypatch.setattr(Aws, "client", recording)
-    yield seen
 
 
 def live_job() -> Any:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import write_order
 from tests.conftest import ACCOUNT, COMPAT, REGION, Result, client, count_of, seed_ecs
+from tests.write_order import WRITES
 
-WRITES = {"PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "EnableRule", "DisableRule", "TagResource",
-          "UntagResource"}
+
+@pytest.fixture
+def order(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
+    yield from write_order.record(monkeypatch)
 
 
 def writes(c: Counter[str]) -> int:
@@ -105,26 +109,11 @@ def test_a_rule_written_by_ecschedule_reads_without_spurious_changes(aws: str, c
 
 
 def test_create_is_disabled_then_targets_then_enabled(aws: str, cli: Callable[..., Result], tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecsched.aws import Aws
-
-    order: list[tuple[str, Any]] = []
-    original = Aws.client
-
-    def recording(self: Aws, service: str, region: str | None = None) -> Any:
-        c = original(self, service, region)
-        if service == "events" and not getattr(c, "_rec", False):
-            c.meta.events.register("before-parameter-build.events.*",
-                                   lambda model, params, **_: order.append((model.name, params.get("State"))))
-            c._rec = True
-        return c
-
-    monkeypatch.setattr(Aws, "client", recording)
+                                                      order: list[tuple[str, Any]]) -> None:
     path = write_config(tmp_path, [rule("nightly")])
     assert cli("-c", path, "apply").code == 0
-    w = [(op, st) for op, st in order if op in WRITES]
     # The fingerprint tag last: until then the rule reads as an unfinished apply, never as drift.
-    assert w == [("PutRule", "DISABLED"), ("PutTargets", None), ("EnableRule", None), ("TagResource", None)]
+    assert order == [("PutRule", "DISABLED"), ("PutTargets", None), ("EnableRule", None), ("TagResource", None)]
     assert client("events").describe_rule(Name="nightly")["State"] == "ENABLED"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,17 @@ from ecsched.aws import Aws
 from ecsched.backends.rules import RulesBackend
 from ecsched.config import load
 from ecsched.plan import make_plan
+from tests import write_order
 from tests.conftest import ACCOUNT, REGION, Result, client
 from tests.fault_server import FaultServer
-from tests.test_apply_order import order  # noqa: F401  (fixture)
 from tests.test_backend_rules import rule, write_config
 
 RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/"
+
+@pytest.fixture
+def order(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
+    yield from write_order.record(monkeypatch)
+
 
 
 def changes(cli: Callable[..., Result], path: str) -> dict[str, dict[str, Any]]:
@@ -49,7 +54,7 @@ def test_a_rule_left_without_a_target_is_found_by_its_tag_and_its_delete_finishe
 
 
 def test_prune_disables_before_it_removes_targets(aws: str, cli: Callable[..., Result], tmp_path: Path,
-                                                  order: list[tuple[str, Any]]) -> None:  # noqa: F811
+                                                  order: list[tuple[str, Any]]) -> None:
     assert cli("-c", write_config(tmp_path, [rule("keep"), rule("gone")]), "apply").code == 0
     order.clear()
     assert cli("-c", write_config(tmp_path, [rule("keep")]), "apply", "--prune").code == 0
