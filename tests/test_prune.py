@@ -136,3 +136,17 @@ def test_prune_converges_when_deletes_fail(aws: str, cli: Callable[..., Result],
     assert cli("-c", path, "apply", "--prune").code == 0
     assert names() == {"keep"}
     assert cli("-c", path, "diff", "--prune", "--exit-code").code == 0
+
+
+def test_owners_spare_the_target_reads_of_other_owners_rules(aws: str, cli: Callable[..., Result], tmp_path: Path,
+                                                             calls: Counter[str]) -> None:
+    assert cli("-c", write_config(tmp_path, [rule("mine")]), "apply").code == 0
+    assert cli("-c", write_config(tmp_path, [rule("theirs")], trackingId="billing"), "apply").code == 0
+    backend = RulesBackend(Aws(region=REGION), REGION)
+    calls.clear()
+    assert set(backend.read(set(), set(), prune=True)) == {"mine", "theirs"}  # the plan decides
+    assert calls["ListTargetsByRule"] == 2
+    calls.clear()
+    by_arn = {f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"}  # the other spelling of the owner `api`
+    assert set(backend.read(set(), set(), prune=True, owners=by_arn)) == {"mine"}
+    assert calls["ListTargetsByRule"] == 1 and calls["ListTagsForResource"] == 2

@@ -2,9 +2,13 @@
 
 A backend reads live schedules into the model and carries out plan changes:
 
-    read(names, cluster_arns, *, prune) -> dict[str, Live]
+    read(names, cluster_arns, *, prune, owners=None) -> dict[str, Live]
+    read_iter(...)                                          # the same, each as soon as it is read
     apply(change) -> list[str]                              # the calls made, in order
-    set_state(name, enabled, *, fingerprint=None) -> None   # `disable/enable --now`
+    set_state(name, enabled, *, fingerprint=None) -> list[str]   # `disable/enable --now`
+
+`owners`: the trackingIds pruning is for; rules of other owners are then not read further (None: read
+every tagged rule, and let the plan decide).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ class Backend(Protocol):
     region: str
     parallel: int
 
-    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]: ...
+    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+             owners: set[str] | None = None) -> dict[str, Live]: ...
 
-    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> Iterator[Live]: ...
+    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+                  owners: set[str] | None = None) -> Iterator[Live]: ...
 
     def apply(self, change: Change) -> list[str]: ...
 
@@ -65,9 +71,11 @@ class BaseBackend:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             return list(pool.map(fn, items))
 
-    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
-        found = sorted(self.read_iter(names, cluster_arns, prune=prune), key=lambda lv: lv.name)
+    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+             owners: set[str] | None = None) -> dict[str, Live]:
+        found = sorted(self.read_iter(names, cluster_arns, prune=prune, owners=owners), key=lambda lv: lv.name)
         return {lv.name: lv for lv in found}
 
-    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> Iterator[Live]:
+    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+                  owners: set[str] | None = None) -> Iterator[Live]:
         raise NotImplementedError

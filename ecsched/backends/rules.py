@@ -134,16 +134,11 @@ class RulesBackend(BaseBackend):
     def events(self) -> Any:
         return self.client
 
-    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool,
-             owners: set[str] | None = None) -> dict[str, Live]:
-        """Live schedules for `names`, plus, when pruning, every tagged rule of the region (only those of
-        `owners`, when given). `cluster_arns` is not needed: ownership is by tag."""
-        found = sorted(self.read_iter(names, cluster_arns, prune=prune, owners=owners), key=lambda lv: lv.name)
-        return {lv.name: lv for lv in found}
-
     def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool,
                   owners: set[str] | None = None) -> Iterator[Live]:
-        """`read`, yielding each rule as soon as it is read, so that apply writes while others are read."""
+        """Live schedules for `names`, plus, when pruning, every rule on `cluster_arns` and every tagged rule
+        of the region (only those of `owners`, when given), each yielded as soon as it is read, so that apply
+        writes while others are read."""
         if not prune and len(names) <= FEW:
             rules = self._describe(names)
         else:

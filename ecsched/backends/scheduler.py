@@ -217,9 +217,10 @@ class SchedulerBackend(BaseBackend):
         per_group = self._map(lambda g: self._pages("list_schedules", "Schedules", GroupName=g), sorted(groups))
         return [s for page in per_group for s in page]
 
-    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
+    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+             owners: set[str] | None = None) -> dict[str, Live]:
         """Live schedules for `names` in ecsched's groups, plus, when pruning, every schedule there that
-        targets `cluster_arns`."""
+        targets `cluster_arns`. `owners` is not needed: only ecsched's groups are read."""
         owned = self.owned_groups()
         scope: dict[str, dict[str, Any]] = {}
         for s in sorted(self.summaries(owned), key=lambda s: (s["Name"], s["GroupName"])):
@@ -232,7 +233,8 @@ class SchedulerBackend(BaseBackend):
             out.update(self._rules_still_running(names - set(out)))
         return out
 
-    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> Iterator[Live]:
+    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+                  owners: set[str] | None = None) -> Iterator[Live]:
         yield from self.read(names, cluster_arns, prune=prune).values()
 
     def _rules_still_running(self, names: set[str]) -> dict[str, Live]:
