@@ -193,7 +193,7 @@ def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
         if unfinished or (recorded is not None and recorded != s.fingerprint()):
             # The rule is as the file says, but the apply that made it stopped before its record.
             return Change("update", s.name, desired=s, live=lv.schedule, backend=s.backend, unfinished=True,
-                          edited=False, reason=UNFINISHED, current=lv)
+                          edited=False, reason=UNFINISHED if unfinished else UNRECORDED, current=lv)
         return Change("noop", s.name, desired=s, live=lv.schedule, backend=s.backend, current=lv)
     fields = field_changes(lv.schedule, s)
     # No state file: apply tags each rule with the fingerprint of what it applied. Live != that record
@@ -211,3 +211,5 @@ def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
 
 
 UNFINISHED = "unfinished apply: an earlier apply of this rule was interrupted; this one completes it"
+UNRECORDED = ("unfinished apply: the rule matches the file, but not ecsched's record of its last apply (an apply "
+              "stopped before its last call); this apply records it, one TagResource")
