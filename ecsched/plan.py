@@ -203,8 +203,9 @@ def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
     remove = tuple(t for t in lv.target_ids if t != s.target.target_id)
     reason = UNFINISHED if unfinished else ""
     if taking and lv.tracking_id is None and not adopt:
-        reason = (f"ecschedule before v0.10 wrote it without a tag: its one target is an ECS task on this file's "
-                  f"cluster, so it is adopted (tagged ecschedule:tracking-id=`{s.tracking_id}`)")
+        reason = (f"it has no ecschedule:tracking-id tag (ecschedule before v0.10 wrote none) and its one target is "
+                  f"an ECS task on this file's cluster, so it is adopted: tagged ecschedule:tracking-id="
+                  f"`{s.tracking_id}`")
     return Change("update", s.name, desired=s, live=lv.schedule, fields=fields, drift=drift, edited=edited,
                   adopt=taking, remove_target_ids=remove, backend=s.backend, unfinished=unfinished, reason=reason,
                   current=lv)
