@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 from conftest import client
 
+from ecsched.durations import parse_duration
 from ecsched.errors import EcschedError
-from ecsched.lock import fmt_duration, parse_duration
+from ecsched.lock import format_duration
 
 TABLE = "ecsched-locks"
 HELPERS = Path(__file__).parent / "lock_helpers"
@@ -270,8 +271,8 @@ def test_bad_durations_are_one_clear_error(text: str) -> None:
         parse_duration(text, "--lease")
 
 
-def test_fmt_duration() -> None:
-    assert [fmt_duration(s) for s in (0.5, 59, 60, 5400, 3601)] == ["500ms", "59s", "1m", "1h30m", "1h1s"]
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (0.5, 59, 60, 5400, 3601)] == ["500ms", "59s", "1m", "1h30m", "1h1s"]
 
 
 def test_create_table_is_idempotent(aws: str, cli: Callable[..., Any]) -> None:
