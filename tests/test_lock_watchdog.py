@@ -2,7 +2,7 @@
 
 Each scenario starts a first copy under `ecsched lock --lease 2s`, breaks its holder (stderr blocked and
 DynamoDB cut, SIGSTOP, Ctrl-Z, SIGKILL), and starts a contender that waits for the lock. The copies'
-processes (`lock_helpers/copy.py`: children, grandchildren through `sh -c`, some ignoring SIGTERM) tick
+processes (`lock_helpers/batch.py`: children, grandchildren through `sh -c`, some ignoring SIGTERM) tick
 into files until they die; the contender's command (`lock_helpers/second.py`) records when it started
 and which of them still ran. Nothing asserts a duration: only the order of events.
 """
@@ -24,7 +24,7 @@ from ecsched.lock.watchdog import Watch
 
 pytest_plugins = ["lock_helpers.fixtures"]
 
-COPY = [sys.executable, "-I", "-S", str(HELPERS / "copy.py")]
+COPY = [sys.executable, "-I", "-S", str(HELPERS / "batch.py")]
 SECOND = [sys.executable, "-I", "-S", str(HELPERS / "second.py")]
 
 

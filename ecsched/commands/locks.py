@@ -69,10 +69,13 @@ def _rich_table(header: list[str], rows: list[list[str]]) -> object:
     from rich import box
     from rich.table import Table
 
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
     for name in header:
         # On a narrow terminal the owner (a task ARN) folds; the key and the times stay whole.
-        table.add_column(name, overflow="fold", no_wrap=name != "OWNER")
+        if name == "OWNER":
+            table.add_column(name, overflow="fold", min_width=20)
+        else:
+            table.add_column(name, no_wrap=True)
     for row in rows:
         table.add_row(*row, style=_STATE_STYLES.get(row[4], "") if len(row) > 4 else "")
     return table

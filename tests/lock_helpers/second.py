@@ -17,7 +17,7 @@ def alive(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError):
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z" and b"copy.py" in cmdline
+    return stat.rsplit(")", 1)[1].split()[0] != "Z" and b"batch.py" in cmdline
 
 
 def main() -> None:

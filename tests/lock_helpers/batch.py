@@ -1,6 +1,6 @@
 """One copy of a batch, for the overlap tests: it records its pid, then ticks (wall-clock ns) until killed.
 
-usage: copy.py DIR [--ignore-term] [--flood-stderr]
+usage: batch.py DIR [--ignore-term] [--flood-stderr]
 - DIR/pid.<pid> says it started; DIR/ticks.<pid> gets a line every 10 ms while it runs;
 - --ignore-term: SIGTERM does nothing (only SIGKILL stops it);
 - --flood-stderr: a thread writes to stderr until the pipe is full and blocks there, as a stalled log
