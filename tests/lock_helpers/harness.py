@@ -222,3 +222,7 @@ class SerializingProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def delivery(time_: str = "2026-11-30T18:30:00Z") -> dict[str, str]:
+    return {"ECSCHED_RULE": "nightly", "ECSCHED_SCHEDULED_TIME": time_}
