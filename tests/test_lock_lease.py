@@ -134,3 +134,23 @@ def test_two_processes_contending_never_hold_it_together(table: str, aws: str, t
     intervals = sorted((s["S"], s["E"], run) for run, s in spans.items())
     for (_, end, a), (start, _, b) in itertools.pairwise(intervals):
         assert start > end, f"{a} and {b} held the lease together"
+
+
+def test_hold_rides_out_a_lost_answer_and_failing_renewals(
+    table: str, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The acquiring put commits but its answer is lost (botocore retries: the condition fails on our own
+    token, which counts as ours); then a third of the renewals fail. The lease stays ours throughout."""
+    from tests.fault_server import FaultServer
+
+    with FaultServer(aws, seed=16) as faults:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", faults.url)
+        faults.add("PutItem", "500-after-commit", times=1)
+        faults.add("UpdateItem", "500", rate=0.34)
+        with hold(aws_handle(), TABLE, KEY, wait_timeout=0, lease=1.5) as lease:
+            wait_for("renewals, two of them failed",
+                     lambda: faults.faults["UpdateItem"] >= 2 and faults.calls["UpdateItem"] >= 6)
+            lease.check()
+            assert item(KEY)["token"]["S"] == lease.token  # type: ignore[index]
+        assert faults.faults["PutItem"] == 1
+        assert item(KEY) is None
