@@ -4,8 +4,6 @@ Against the moto server; contention with two threads and with two processes."""
 
 from __future__ import annotations
 
-import itertools
-import subprocess
 import sys
 import threading
 import time
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import client
-from lock_helpers.harness import HELPERS, TABLE, SerializingProxy, env, item, wait_for
+from lock_helpers.harness import HELPERS, TABLE, assert_one_at_a_time, item, race, wait_for
 
 from ecsched.aws import Aws
 from ecsched.errors import EcschedError
@@ -114,26 +112,11 @@ def test_a_missing_table_is_one_error_with_exit_1(aws: str) -> None:
 def test_two_processes_contending_never_hold_it_together(table: str, aws: str, tmp_path: Path) -> None:
     log = tmp_path / "intervals"
     rounds = 5
-    proxy = SerializingProxy(aws)  # moto checks a condition and writes without a lock; DynamoDB does not
-    try:
-        procs = [subprocess.Popen([sys.executable, str(HELPERS / "holder.py"), TABLE, KEY, str(log), str(i),
-                                   str(rounds)], env=env(AWS_ENDPOINT_URL_DYNAMODB=proxy.url), cwd=tmp_path,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  start_new_session=True)
-                 for i in range(2)]
-        results = [p.communicate(timeout=120) for p in procs]
-    finally:
-        proxy.close()
-    assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
-    assert sum(int(out) for out, _ in results) > 0, "no contention at all: this run proved nothing"
-    spans: dict[str, dict[str, int]] = {}
-    for line in log.read_text().splitlines():
-        kind, ns, run = line.split()
-        spans.setdefault(run, {})[kind] = int(ns)
-    assert len(spans) == 2 * rounds
-    intervals = sorted((s["S"], s["E"], run) for run, s in spans.items())
-    for (_, end, a), (start, _, b) in itertools.pairwise(intervals):
-        assert start > end, f"{a} and {b} held the lease together"
+    results = race([[sys.executable, str(HELPERS / "holder.py"), TABLE, KEY, str(log), str(i), str(rounds)]
+                    for i in range(2)], aws, tmp_path, timeout=120)
+    assert [code for _, _, code in results] == [0, 0], [err for _, err, _ in results]
+    assert sum(int(out) for out, _, _ in results) > 0, "no contention at all: this run proved nothing"
+    assert assert_one_at_a_time(log) == 2 * rounds
 
 
 def test_hold_rides_out_a_lost_answer_and_failing_renewals(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import itertools
 import os
 import socket
 import subprocess
@@ -226,3 +227,31 @@ class SerializingProxy:
 
 def delivery(time_: str = "2026-11-30T18:30:00Z") -> dict[str, str]:
     return {"ECSCHED_RULE": "nightly", "ECSCHED_SCHEDULED_TIME": time_}
+
+
+def race(argvs: list[list[str]], aws: str, cwd: Path, timeout: float = 300) -> list[tuple[str, str, int]]:
+    """Runs the processes together against moto through a SerializingProxy; (stdout, stderr, exit code)
+    of each."""
+    proxy = SerializingProxy(aws)
+    try:
+        procs = [subprocess.Popen(argv, cwd=cwd, env=env(AWS_ENDPOINT_URL_DYNAMODB=proxy.url),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                 for argv in argvs]
+        results = [p.communicate(timeout=timeout) for p in procs]
+    finally:
+        proxy.close()
+    return [(out, err, p.returncode) for (out, err), p in zip(results, procs, strict=True)]
+
+
+def assert_one_at_a_time(log: Path) -> int:
+    """`log` has lines `S <ns> <run>` and `E <ns> <run>`: no run starts before the one before it ended.
+    Returns the number of runs."""
+    spans: dict[str, dict[str, int]] = {}
+    for line in log.read_text().splitlines():
+        kind, ns, run_id = line.split()
+        spans.setdefault(run_id, {})[kind] = int(ns)
+    assert all(span.keys() == {"S", "E"} for span in spans.values()), spans
+    intervals = sorted((span["S"], span["E"], run_id) for run_id, span in spans.items())
+    for (_, end, first), (start, _, second) in itertools.pairwise(intervals):
+        assert start > end, f"{first} and {second} held the lock at the same time"
+    return len(spans)
