@@ -13,6 +13,7 @@ import signal
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from ecsched.lock.formatting import Log, fmt_time, format_duration
 from ecsched.lock.lease import Heartbeat, margin_for, take
@@ -26,13 +27,15 @@ from ecsched.lock.process import (
 )
 from ecsched.lock.table import EXIT_LOCKED, LockTable, Record
 
+OnLocked = Literal["skip", "fail", "wait"]
+
 
 @dataclass
 class LockOptions:
     key: str
     command: Sequence[str]
     lease: float = 60.0
-    on_locked: str = "skip"  # skip | fail | wait
+    on_locked: OnLocked = "skip"
     wait_timeout: float = 600.0
     poll: float = 1.0
     scheduled_time: str | None = None
