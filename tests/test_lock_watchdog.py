@@ -18,7 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lock_helpers.harness import HELPERS, TcpProxy, env, gone, lock_argv, wait_for
+from lock_helpers.harness import (
+    HELPERS,
+    TRAPPING,
+    Background,
+    TcpProxy,
+    env,
+    gone,
+    item,
+    lock_argv,
+    ready,
+    wait_for,
+)
 
 from ecsched.lock.watchdog import Watch
 
@@ -205,3 +216,19 @@ def test_watch_kill_never_waits_past_expiry_minus_half_a_margin() -> None:
     assert run_until(w, clock, 1010) == [("TERM", 1000.05), ("KILL", 1001.0)]
     w2, clock2 = watch(margin=4.0, expires_in=5.0)
     assert run_until(w2, clock2, 1010) == [("TERM", 1001.0), ("KILL", 1003.0)]
+
+
+def test_a_killed_watchdog_makes_the_holder_stop_the_command(
+    table: str, tmp_path: Path, bg: Callable[..., Background]
+) -> None:
+    """Nothing would stop the command in time without its watchdog: the holder stops it at once."""
+    pid_file = tmp_path / "pid"
+    holder = bg(lock_argv("--key", "k", "--", "sh", "-c", TRAPPING, "sh", str(pid_file), str(tmp_path / "m")))
+    wait_for("the command to start", ready(pid_file))
+    command = int(pid_file.read_text())
+    watchdog = os.getpgid(command)  # it leads the command's group
+    assert watchdog not in (command, holder.proc.pid)
+    os.kill(watchdog, signal.SIGKILL)
+    assert holder.wait() == 128 + signal.SIGKILL, holder.err
+    assert "the watchdog exited; stopped the command (SIGKILL)" in holder.err
+    assert gone(command) and item("k") is None

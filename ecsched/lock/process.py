@@ -213,8 +213,9 @@ def supervise(child: subprocess.Popen[bytes], dog: Watchdog, lease: LeaseView, k
             dog.close()  # nothing the command started runs on without the lock
         if not dog_reported and code is None and dog.gone():
             signal_group(dog.pgid, signal.SIGKILL)
-            log.error(f"lock {key}: the watchdog exited; stopped the command (SIGKILL), as nothing would stop "
-                      f"it before its lease expires")
+            if not lease_reported:  # otherwise the watchdog ended the group, itself included, as it should
+                log.error(f"lock {key}: the watchdog exited; stopped the command (SIGKILL), as nothing would "
+                          f"stop it before its lease expires")
             dog_reported = True
         lost = lease.lost
         if not lease_reported and (lost is not None or time.time() >= lease.expires_at - margin):
