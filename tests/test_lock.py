@@ -46,7 +46,6 @@ from lock_helpers.harness import (
 
 from ecsched.durations import parse_duration
 from ecsched.errors import EcschedError
-from ecsched.lock import format_duration
 
 pytest_plugins = ["lock_helpers.fixtures"]  # the `bg` and `table` fixtures
 
@@ -66,10 +65,6 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations_are_one_clear_error(text: str) -> None:
     with pytest.raises(EcschedError, match="duration"):
         parse_duration(text, "--lease")
-
-
-def test_format_duration() -> None:
-    assert [format_duration(s) for s in (0.5, 59, 60, 5400, 3601)] == ["500ms", "59s", "1m", "1h30m", "1h1s"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -15,7 +15,7 @@ and `process.unsupported()` says where `ecsched lock` cannot run a command.
 
 from __future__ import annotations
 
-from ecsched.lock.formatting import QueuedLog, fmt_time, format_duration
+from ecsched.lock.formatting import QueuedLog, fmt_time
 from ecsched.lock.identity import owner_identity, region_of_arn
 from ecsched.lock.lease import (
     DEFAULT_LEASE,
@@ -41,7 +41,7 @@ from ecsched.lock.table import (
 
 __all__ = [
     "DEFAULT_LEASE", "EXIT_LOCKED", "EXIT_NOT_RUN", "MIN_LEASE", "HeldLease", "LeaseLostError", "LockHeldError",
-    "LockOptions", "LockTable", "LockTableError", "QueuedLog", "Record", "fmt_time", "format_duration", "hold",
+    "LockOptions", "LockTable", "LockTableError", "QueuedLog", "Record", "fmt_time", "hold",
     "margin_for", "open_table", "owner_identity", "region_of_arn", "resolve_table", "run_locked",
     "shell_exit_code", "state_key", "unsupported",
 ]

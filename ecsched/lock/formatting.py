@@ -1,4 +1,4 @@
-"""How the lock prints times and durations, and a log that never blocks the lock's own work.
+"""How the lock prints times, and a log that never blocks the lock's own work.
 
 A log line must never stand between a lost lease and the signal that stops the command: when stderr
 blocks (a full pipe, a log driver stalled by the same network fault that stopped the renewals), a plain
@@ -12,21 +12,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
-
-import ecsched.durations as _durations
-
-
-def _seconds_text(seconds: float) -> str:
-    if 0 < seconds < 1:
-        return f"{int(seconds * 1000)}ms"
-    h, rest = divmod(max(0, round(seconds)), 3600)
-    m, s = divmod(rest, 60)
-    return (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "") or "0s"
-
-
-# The `run` helper makes `ecsched.durations.format_duration` the one formatter; until it is merged, the
-# same format from here.
-format_duration: Callable[[float], str] = getattr(_durations, "format_duration", _seconds_text)
 
 
 def fmt_time(ts: float | None) -> str:

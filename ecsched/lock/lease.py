@@ -17,8 +17,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ecsched.durations import format_duration
 from ecsched.errors import EcschedError
-from ecsched.lock.formatting import Log, QuietLog, fmt_time, format_duration
+from ecsched.lock.formatting import Log, QuietLog, fmt_time
 from ecsched.lock.identity import owner_identity
 from ecsched.lock.table import EXIT_LOCKED, AwsLike, LeaseLost, LockTable, LockTableError, Record, open_table
 

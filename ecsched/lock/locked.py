@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ecsched.lock.formatting import Log, fmt_time, format_duration
+from ecsched.durations import format_duration
+from ecsched.lock.formatting import Log, fmt_time
 from ecsched.lock.lease import Heartbeat, margin_for, take
 from ecsched.lock.process import (
     EXIT_CANNOT_EXEC,
