@@ -179,7 +179,7 @@ def die_with_parent() -> Callable[[], None] | None:
     parent = os.getpid()
     pr_set_pdeathsig = 1
 
-    def preexec() -> None:
+    def preexec() -> None:  # pragma: no cover - runs in the forked child
         prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
         if os.getppid() != parent:  # parent already gone before prctl took effect
             os._exit(EXIT_NOT_RUN)

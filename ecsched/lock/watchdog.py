@@ -82,7 +82,9 @@ class Watch:
         return max(0.0, at - self._clock())
 
 
-def _note(text: str) -> None:
+# `_note`, `_signal` and `main` run only in the watchdog's own process (`python -I -S`, where coverage is
+# not measured); tests/test_lock_watchdog.py runs them with real processes and signals.
+def _note(text: str) -> None:  # pragma: no cover
     """Written from a thread nobody waits for: a blocked stderr must not delay the next signal."""
 
     def write() -> None:
@@ -94,14 +96,14 @@ def _note(text: str) -> None:
     threading.Thread(target=write, daemon=True).start()
 
 
-def _signal(pgid: int, sig: int) -> None:
+def _signal(pgid: int, sig: int) -> None:  # pragma: no cover
     try:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:  # pragma: no cover
     key, margin, expires_at, holder = argv[1], float(argv[2]), float(argv[3]), argv[4]
     for name in IGNORED:
         sig = getattr(signal, name, None)
@@ -149,5 +151,5 @@ def main(argv: list[str]) -> int:
                 watch.stop(f"the lease was lost ({rest})")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main(sys.argv))
