@@ -112,7 +112,8 @@ ODD: list[Any] = [
     {"rules": [rule(name="", targetId="a b", description=1)]},
     {"rules": [rule(launch_type="FARGATE", dedupe=True, platform_version="1.4.0")]},
     {"rules": [rule(launch_type="EC2", platform_version="1.4.0", dedupe=True, containerOverrides=[],
-                    network_configuration={"aws_vpc_configuration": {"subnets": ["s"], "assign_public_ip": "ENABLED"}})]},
+                    network_configuration={"aws_vpc_configuration": {"subnets": ["s"],
+                                                                     "assign_public_ip": "ENABLED"}})]},
 ]
 
 
