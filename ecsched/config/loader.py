@@ -20,15 +20,11 @@ from ecsched.config import functions, template
 from ecsched.config.file import ConfigFile, Locations, Path, Position
 from ecsched.config.jsonfile import parse_json
 from ecsched.config.source import LoadFailed, LoadOptions, read_text
-from ecsched.config.yamlfile import parse_yaml
+from ecsched.config.yamlfile import MAX_RULES, parse_yaml, too_many_rules
 from ecsched.errors import Problem
 
 __all__ = ["ConfigFile", "LoadFailed", "LoadOptions", "Locations", "Path", "Position", "load_file", "parse_yaml",
            "read_text"]
-
-# More rules than this in one file is refused before it is validated (see the message).
-MAX_RULES = 10_000
-
 
 def load_file(path: str, opts: LoadOptions) -> ConfigFile:
     text = read_text(path, opts)
@@ -57,11 +53,8 @@ def load_file(path: str, opts: LoadOptions) -> ConfigFile:
                                              **_first_position(shown, locations))])
     rules = data.get("rules")
     if isinstance(rules, list) and len(rules) > MAX_RULES:
-        raise LoadFailed([Problem(
-            f"{len(rules):,} rules: ecsched reads at most {MAX_RULES:,} per file. AWS allows 300 EventBridge "
-            "rules per event bus and region by default (Service Quotas can raise it) and 1,000,000 Scheduler "
-            "schedules per account and region; split the rules over several files and runs",
-            **_first_position(shown, locations, ("rules",)))])
+        raise LoadFailed([Problem(too_many_rules(len(rules)),
+                                  **_first_position(shown, locations, ("rules",)))])
     return ConfigFile(path=shown, data=data, locations=locations, source=source, problems=problems,
                       failed_lines=failed)
 

@@ -70,14 +70,26 @@ def _path(e: Any) -> Path:
     return tuple(e.absolute_path)
 
 
-def _translate(e: Any) -> Iterator[SchemaError]:
+def _fill(message: str, data: Any, path: Path) -> str:
+    """`{key}` in an errorMessage: that key of the rule the error is in (`{launch_type}`)."""
+    if "{" not in message or len(path) < 2 or path[0] != "rules":
+        return message
+    try:
+        rule = data["rules"][path[1]]
+        return re.sub(r"\{(\w+)\}", lambda m: str(rule.get(m[1], m[0])), message)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return message
+
+
+def _translate(e: Any, data: Any = None) -> Iterator[SchemaError]:
     """One jsonschema error as our SchemaErrors (required and additionalProperties can be several)."""
     kind, s, inst, path = e.validator, e.schema if isinstance(e.schema, dict) else {}, e.instance, _path(e)
     if kind == "deprecated":
         yield SchemaError("warning", path, inst, e.message)
     elif isinstance(s.get("errorMessage"), str):
         at = s.get("x-at")
-        yield SchemaError("custom", (*path, at) if at else path, inst, s["errorMessage"], origin=path)
+        yield SchemaError("custom", (*path, at) if at else path, inst, _fill(s["errorMessage"], data, path),
+                          origin=path)
     elif e.relative_schema_path and "propertyNames" in e.relative_schema_path:
         inner = next(_translate(_Inner(e)), None)
         if inner is not None:
@@ -127,7 +139,7 @@ def schema_errors(data: Any) -> list[SchemaError]:
     """Every violation (warnings included, as kind `warning`), one per key, in document order."""
     out: list[SchemaError] = []
     for e in validator().iter_errors(data):
-        out += _translate(e)
+        out += _translate(e, data)
     # A wrong type makes the other keywords of that value repeat it; identical errors come from
     # several branches of one rule (`required` and `not` of the same `then`).
     typed = {x.path for x in out if x.kind == "type"}

@@ -16,8 +16,8 @@ from typing import Any
 
 from ecsched.errors import ConfigError, Problem
 
-# 10,000 rules written out in full are about 7 MB of YAML; this leaves room and bounds the memory a
-# parse can take (a YAML file costs about 20 times its size while it is read).
+# 5,000 rules (the most a file may hold) written out in full are about 3 MB of YAML; this leaves room
+# for long commands and comments, and refuses a runaway input before it is read.
 DEFAULT_MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_CONFIG_BYTES_ENV = "ECSCHED_MAX_CONFIG_BYTES"
 STDIN = "-"
@@ -75,7 +75,7 @@ def _kind(mode: int) -> str:
 
 
 def _too_big(path: str, size: int | None, cap: int) -> LoadFailed:
-    what = f"is {size:,} bytes" if size is not None else "is larger than that"
+    what = f"is {size:,} bytes" if size is not None else "is too large"
     return LoadFailed([Problem(f"{what}; config files are read up to {cap:,} bytes (raise it with "
                                f"--max-config-bytes or ${MAX_CONFIG_BYTES_ENV})", file=path)])
 

@@ -34,8 +34,64 @@ def yaml_problem(path: str, e: yaml.YAMLError, text: str | None = None) -> Probl
     return Problem(msg, file=path, line=mark.line + 1, col=mark.column + 1)
 
 
+# The node tree costs about 600 bytes of memory per value: a larger text is first counted as a stream
+# of events (flat memory, a third of the parse time), and refused beyond these limits.
+PRESCAN_BYTES = 512 * 1024
+MAX_VALUES = 300_000  # about 6,500 rules written out in full: 180 MB while they are read
+MAX_RULES = 5_000
+
+
+def too_many_rules(n: int | None) -> str:
+    """The message for a file with `n` rules (None: more than MAX_RULES, not all counted)."""
+    count = f"{n:,} rules" if n is not None else f"more than {MAX_RULES:,} rules"
+    return (f"{count}: ecsched reads at most {MAX_RULES:,} per file. AWS allows 300 EventBridge "
+            "rules per event bus and region by default (Service Quotas can raise it) and 1,000,000 Scheduler "
+            "schedules per account and region; split the rules over several files and runs")
+
+
+def prescan(path: str, text: str) -> None:
+    """Refuse a text with more rules or values than the limits, before its node tree is built."""
+    values = rules = depth = 0
+    in_rules = False
+    key_next = False  # at depth 1, the next scalar is a key
+    last_key: str | None = None
+    try:
+        for ev in yaml.parse(text, Loader=yamlio.Loader):
+            if isinstance(ev, yaml.CollectionEndEvent):
+                depth -= 1
+                if depth == 1:
+                    in_rules, key_next = False, True
+                continue
+            if not isinstance(ev, yaml.NodeEvent):
+                continue
+            values += 1
+            if in_rules and depth == 2:
+                rules += 1
+                if rules > MAX_RULES:
+                    raise LoadFailed([Problem(too_many_rules(None), file=path, line=ev.start_mark.line + 1,
+                                              col=ev.start_mark.column + 1)])
+            if values > MAX_VALUES:
+                raise LoadFailed([Problem(f"more than {MAX_VALUES:,} values: ecsched reads at most that many per "
+                                          f"file (about 6,500 rules); split the file", file=path,
+                                          line=ev.start_mark.line + 1, col=ev.start_mark.column + 1)])
+            if depth == 1:
+                if key_next and isinstance(ev, yaml.ScalarEvent):
+                    last_key, key_next = ev.value, False
+                else:
+                    in_rules = last_key == "rules" and isinstance(ev, yaml.SequenceStartEvent)
+                    key_next = True
+            if isinstance(ev, yaml.CollectionStartEvent):
+                depth += 1
+                if depth == 1:
+                    key_next = True
+    except yaml.YAMLError:
+        return  # the parse reports it, with its position
+
+
 def parse_yaml(path: str, text: str, *, reader: str = "YAML") -> tuple[Any, dict[Path, Position]]:
     """Data and its (lazy) locations. `reader` names the format in messages (JSON is parsed here too)."""
+    if len(text) > PRESCAN_BYTES:
+        prescan(path, text)
     try:
         node = yamlio.compose(text)
     except yaml.YAMLError as e:
