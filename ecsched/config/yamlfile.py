@@ -65,15 +65,15 @@ def prescan(path: str, text: str) -> None:
             if not isinstance(ev, yaml.NodeEvent):
                 continue
             values += 1
+            mark = ev.start_mark
+            at: dict[str, Any] = {"line": mark.line + 1, "col": mark.column + 1} if mark is not None else {}
             if in_rules and depth == 2:
                 rules += 1
                 if rules > MAX_RULES:
-                    raise LoadFailed([Problem(too_many_rules(None), file=path, line=ev.start_mark.line + 1,
-                                              col=ev.start_mark.column + 1)])
+                    raise LoadFailed([Problem(too_many_rules(None), file=path, **at)])
             if values > MAX_VALUES:
                 raise LoadFailed([Problem(f"more than {MAX_VALUES:,} values: ecsched reads at most that many per "
-                                          f"file (about 6,500 rules); split the file", file=path,
-                                          line=ev.start_mark.line + 1, col=ev.start_mark.column + 1)])
+                                          f"file (about 6,500 rules); split the file", file=path, **at)])
             if depth == 1:
                 if key_next and isinstance(ev, yaml.ScalarEvent):
                     last_key, key_next = ev.value, False
