@@ -284,3 +284,42 @@ def test_configuration_doc_names_every_key() -> None:
     assert keys > {"scheduleExpression", "memoryReservation", "func_prefix"}
     missing = sorted(k for k in keys if f"`{k}`" not in text)
     assert missing == []
+
+
+def test_the_count_comes_after_the_list_also_through_one_pipe(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "bad.yaml").write_text("rules:\n- name: a\n  taskCount: 11\n")
+    r = subprocess.run([sys.executable, "-m", "ecsched", "-c", "bad.yaml", "validate"], cwd=tmp_path,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = r.stdout.splitlines()
+    assert r.returncode == 1 and len(lines) == 4 and lines[-1] == "3 problems found", lines
+
+
+def test_github_annotations_escape_what_the_format_needs() -> None:
+    from ecsched.commands.validate import github_line
+    from ecsched.errors import Problem
+
+    p = Problem("50% of a\nb", file="a,b:c.yaml", line=3, col=2, rule="r")
+    assert github_line(p, "error") == ("::error file=a%2Cb%3Ac.yaml,line=3,col=2,title=ecsched validate::"
+                                       "rule r: 50%25 of a%0Ab")
+
+
+def test_schema_command_prints_the_shipped_schema(cli: Any) -> None:
+    r = cli("schema")
+    assert r.code == 0 and json.loads(r.out) == schema()
+
+
+def test_help_does_not_import_jsonschema_and_validate_not_rich(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ecsched.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'jsonschema', 'rich', 'boto3', 'botocore'}))")
+    (tmp_path / "a.yaml").write_text("rules:\n- name: a\n  scheduleExpression: rate(1 day)\n  taskDefinition: t\n")
+    run = lambda *a: subprocess.run([sys.executable, "-c", code, *a], cwd=tmp_path, capture_output=True,  # noqa: E731
+                                    text=True).stdout.strip().splitlines()[-1]
+    assert run("--help") == "[]"
+    assert run("-c", "a.yaml", "validate") == "['jsonschema']"
+    assert run("-c", "a.yaml", "validate", "--format", "json") == "['jsonschema']"

@@ -152,10 +152,13 @@ def _field(path: str, text: str, opts: LoadOptions, natives: dict[str, Native], 
                                   file=path)]) from None
 
 
-def evaluate(path: str, text: str, opts: LoadOptions) -> str:
+def evaluate(path: str, text: str, opts: LoadOptions) -> tuple[str, list[Problem], set[int]]:
+    """The JSON text, the problems that did not stop the evaluation (a plugin's setup, a template
+    call), and the source lines of the failed template calls. Raises LoadFailed when Jsonnet fails."""
     environ = os.environ if opts.environ is None else opts.environ
     funcs = functions.builtin_functions(opts.environ)
     natives = base_natives(environ)
+    plugin_problems: list[Problem] = []
     if "plugins" in text or "import" in text:
         entries = _field(path, text, opts, natives, "plugins", funcs)
         if entries:
@@ -165,20 +168,21 @@ def evaluate(path: str, text: str, opts: LoadOptions) -> str:
                 region = _field(path, text, opts, natives, "region", funcs)
             except LoadFailed:  # reported by the full evaluation below, where it belongs
                 region = None
-            problems = plugins.setup(entries, funcs, config_path=path, aws_factory=opts.aws_factory,
-                                     region=region if isinstance(region, str) else None, environ=opts.environ)
-            if problems:
-                raise LoadFailed(problems)
+            plugin_problems = plugins.setup(entries, funcs, config_path=path, aws_factory=opts.aws_factory,
+                                            region=region if isinstance(region, str) else None,
+                                            environ=opts.environ)
             natives.update(funcs.natives)
     try:
         out = _run(path, text, opts, natives)
     except RuntimeError as e:
-        raise _failure(e, path) from None
+        failure = _failure(e, path)
+        if plugin_problems and "plugin: declare it under `plugins:`" in str(e):
+            raise LoadFailed(plugin_problems) from None  # a native of the plugin that failed to set up
+        raise LoadFailed(plugin_problems + failure.problems) from None
     if "{{" not in out:
-        return out
-    rendered, problems = template.render(out, funcs, file=path, source=text)
-    if problems:
-        raise LoadFailed(problems)
-    # The loader renders templates after Jsonnet; the text is rendered already, so a value that
-    # happens to contain `{{` (a password, say) must come through that second pass unchanged.
-    return template.escape_actions(rendered)
+        return out, plugin_problems, set()
+    failed: set[int] = set()
+    rendered, problems = template.render(out, funcs, file=path, source=text, failed=failed)
+    if plugin_problems:  # a call of a plugin that failed to set up would only repeat it
+        problems = [p for p in problems if not p.message.startswith(functions.MISSING_FUNCTION_PREFIXES)]
+    return rendered, plugin_problems + problems, failed

@@ -30,13 +30,14 @@ def load_file(path: str, opts: LoadOptions) -> ConfigFile:
     text = read_text(path, opts)
     ext = os.path.splitext(path)[1].lower()
     source = None
+    shown = "<stdin>" if path == "-" else path
     if ext == ".jsonnet":
         from ecsched.config import jsonnet
 
         source = text
-        text = jsonnet.evaluate(path, text, opts)
-    shown = "<stdin>" if path == "-" else path
-    text, problems, failed = _expand_templates(shown, text, ext, opts)
+        text, problems, failed = jsonnet.evaluate(path, text, opts)
+    else:
+        text, problems, failed = _expand_templates(shown, text, ext, opts)
     try:
         if ext in (".json", ".jsonnet"):
             data, locations = parse_json(shown, text, located=source is None)

@@ -318,12 +318,16 @@ def render(text: str, funcs: Functions, *, file: str, lenient: bool = False,
             if lenient:
                 out.append(LENIENT_PLACEHOLDER)
             else:
-                where = _locate(text, a, file, source)
-                if failed is not None and where.get("line"):
-                    failed.add(where["line"])
+                places = _locate(text, a, file, source)
+                if failed is not None:
+                    failed.update(w["line"] for w in places if w.get("line"))
                 if not (once and message in reported_once):
                     reported_once.add(message)
-                    problems.append(Problem(message, **where))
+                    # One problem per place: a call Jsonnet's output repeats is reported where it is written.
+                    for where in places:
+                        p = Problem(message, **where)
+                        if source is None or p not in problems:
+                            problems.append(p)
         if a.trim_right:
             while last < len(text) and text[last] in _WS:
                 last += 1
@@ -331,10 +335,13 @@ def render(text: str, funcs: Functions, *, file: str, lenient: bool = False,
     return "".join(out), problems
 
 
-def _locate(text: str, a: _Action, file: str, source: str | None) -> dict[str, Any]:
+def _locate(text: str, a: _Action, file: str, source: str | None) -> list[dict[str, Any]]:
+    """Where the action is written: its place in `text`, or (generated text) every place in `source`
+    that holds the same call. Jsonnet sorts keys and repeats values, so the output's order and count
+    of a call say nothing about which one in the source produced it."""
     if source is None:
         line, col = _line_col(text, a.start)
-        return {"file": file, "line": line, "col": col}
+        return [{"file": file, "line": line, "col": col}]
     raw = text[a.start:a.end]
     candidates = [raw]
     try:  # the action sat inside a JSON string: its quotes and backslashes are escaped there
@@ -342,11 +349,10 @@ def _locate(text: str, a: _Action, file: str, source: str | None) -> dict[str, A
     except ValueError:
         pass
     for c in candidates:
-        i = source.find(c)
-        if i >= 0:
-            line, col = _line_col(source, i)
-            return {"file": file, "line": line, "col": col}
-    return {"file": file}
+        places = [m.start() for m in re.finditer(re.escape(c), source)]
+        if places:
+            return [{"file": file, **dict(zip(("line", "col"), _line_col(source, i), strict=True))} for i in places]
+    return [{"file": file}]
 
 
 def escape_actions(text: str) -> str:
