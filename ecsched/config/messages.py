@@ -76,18 +76,15 @@ def message(e: SchemaError) -> str:
         return f"{key} must be one of {choices}, not `{e.instance}`{hint}"
     if e.kind == "range":
         return f"{key} {e.instance} is out of range {_span(*e.detail)}"
-    if e.kind == "length":
+    if e.kind in ("length", "items"):
         lo, hi = e.detail
         if lo and not e.instance:
             return f"{key} must not be empty"
-        return f"{key} is {len(e.instance)} characters long; allowed: {_span(lo, hi, ' characters')}"
+        if e.kind == "length":
+            return f"{key} is {len(e.instance)} characters long; allowed: {_span(lo, hi, ' characters')}"
+        return f"{key} has {len(e.instance)} items; allowed: {_span(lo, hi)}"
     if e.kind == "pattern":
         return f"{key} `{e.instance}` {e.detail}"
-    if e.kind == "items":
-        lo, hi = e.detail
-        if lo and not e.instance:
-            return f"{key} must not be empty"
-        return f"{key} has {len(e.instance)} items; allowed: {_span(lo, hi)}"
     if e.kind == "key":  # a property name breaks `propertyNames`: say which, briefly
         k = str(e.instance)
         shown = k if len(k) <= 40 else k[:40] + "…"
