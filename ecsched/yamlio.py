@@ -28,6 +28,8 @@ import yaml
 MAX_NODES = 1_000_000  # values after alias expansion; 10,000 ordinary rules are about 400,000
 MAX_DEPTH = 64  # a config nests 7 deep (rules, a rule, containerOverrides, one, environment, a value)
 
+# An anchor (`&name`) where YAML allows one; `&&` in a command may match too, which only costs a check.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -81,7 +83,7 @@ def compose(text: str) -> yaml.Node | None:
     """The node tree (None for an empty document), checked against alias bombs and cycles."""
     with _no_gc():
         node = yaml.compose(text, Loader=Loader)
-    if node is not None and "*" in text:  # without aliases, the tree is as big as the text
+    if node is not None and "&" in text and _ANCHOR.search(text):  # no anchor, no alias: a tree as big as the text
         check_aliases(node)
     return node
 

@@ -96,4 +96,4 @@ def load(paths: list[str], *, ext_str: Mapping[str, str] | None = None, ext_code
             seen.setdefault(name, f)
     if errors:
         raise ConfigError(sort_problems(errors), sort_problems(warnings))
-    return Config(files=files, warnings=warnings)
+    return Config(files=files, warnings=sort_problems(warnings))
