@@ -84,3 +84,47 @@ def test_a_file_at_the_limits_is_read(folder: Path) -> None:
     (folder / "5001.yaml").write_text(many_rules(5001))
     r = _validate(folder, "-c", "5001.yaml")
     assert r.returncode == 1 and "5,001 rules: ecsched reads at most 5,000 per file" in r.stdout
+
+
+def _nodes(text: str) -> int:
+    import yaml
+
+    from ecsched import yamlio
+
+    stack = [yamlio.compose(text)]
+    count = 0
+    while stack:
+        n = stack.pop()
+        if n is None:
+            continue
+        count += 1
+        if isinstance(n, yaml.MappingNode):
+            stack += [x for pair in n.value for x in pair]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += n.value
+    return count
+
+
+def test_the_cheap_value_bound_never_undercounts() -> None:
+    """It decides whether a big text is counted before its tree is built: it must be an upper bound."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ecsched.config.yamlfile import value_bound
+    from ecsched.yamlio import dump
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
+    docs = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(min_size=1, max_size=4), inner, max_size=4), max_leaves=30)
+
+    @settings(max_examples=60, deadline=None)
+    @given(docs, st.booleans())
+    def check(data: object, flow: bool) -> None:
+        import yaml
+
+        text = yaml.safe_dump(data, default_flow_style=flow) if flow else dump(data)
+        assert value_bound(text) >= _nodes(text)
+
+    check()
+    for text in ("{a, b, c}\n", "[a, [b, {c: d, e}], ~]\n", "a:\nb:\n- \n-\n", "? a\n: b\n"):
+        assert value_bound(text) >= _nodes(text), text

@@ -34,9 +34,9 @@ def yaml_problem(path: str, e: yaml.YAMLError, text: str | None = None) -> Probl
     return Problem(msg, file=path, line=mark.line + 1, col=mark.column + 1)
 
 
-# The node tree costs about 600 bytes of memory per value: a larger text is first counted as a stream
-# of events (flat memory, a third of the parse time), and refused beyond these limits.
-PRESCAN_BYTES = 512 * 1024
+# The node tree costs about 600 bytes of memory per value: a text that may hold more values than
+# MAX_VALUES is first counted as a stream of events (flat memory, a third of the parse time), and
+# refused beyond these limits.
 MAX_VALUES = 300_000  # about 6,500 rules written out in full: 180 MB while they are read
 MAX_RULES = 5_000
 
@@ -88,9 +88,17 @@ def prescan(path: str, text: str) -> None:
         return  # the parse reports it, with its position
 
 
+def value_bound(text: str) -> int:
+    """At least the number of values (nodes) in a YAML text, cheaply: each scalar ends at a newline,
+    `,`, `:`, `]` or `}` (a flow mapping's key without a value counts twice), and each collection
+    starts at `[`, `{`, `-` or a key."""
+    ends = sum(text.count(c) for c in "\n,:]}")
+    return 2 * ends + sum(text.count(c) for c in "[{-") + 2
+
+
 def parse_yaml(path: str, text: str, *, reader: str = "YAML") -> tuple[Any, dict[Path, Position]]:
     """Data and its (lazy) locations. `reader` names the format in messages (JSON is parsed here too)."""
-    if len(text) > PRESCAN_BYTES:
+    if len(text) * 3 > MAX_VALUES and value_bound(text) > MAX_VALUES:
         prescan(path, text)
     try:
         node = yamlio.compose(text)
