@@ -67,7 +67,7 @@ class YamlError(yaml.MarkedYAMLError):
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     # The composer allocates several objects per scalar; with the collector on, each generation-2 pass
     # rescans the growing tree, which makes a large file's parse about four times slower.
     collecting = gc.isenabled()
@@ -81,7 +81,7 @@ def _no_gc() -> Iterator[None]:
 
 def compose(text: str) -> yaml.Node | None:
     """The node tree (None for an empty document), checked against alias bombs and cycles."""
-    with _no_gc():
+    with no_gc():
         node = yaml.compose(text, Loader=Loader)
     if node is not None and "&" in text and _ANCHOR.search(text):  # no anchor, no alias: a tree as big as the text
         check_aliases(node)
@@ -171,7 +171,7 @@ class Walker:
         self.depth = 0
 
     def walk(self, node: yaml.Node, p: Path) -> Any:
-        with _no_gc():
+        with no_gc():
             return self._walk(node, p)
 
     def _walk(self, node: yaml.Node, p: Path) -> Any:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ecsched.yamlio import Path
+from ecsched.yamlio import Path, no_gc
 
 SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schema.json")
 
@@ -56,6 +56,19 @@ def _deprecated(validator: Any, value: Any, instance: Any, schema: dict[str, Any
         yield ValidationError(schema.get("deprecationMessage") or "deprecated", validator="deprecated")
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """The schema with its local `$ref`s replaced by what they name (the shipped one has no recursive
+    definition): the same rules, without a reference lookup for every rule (about 10% of the time)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if len(node) == 1 and isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref[len("#/$defs/"):]], defs)
+        return {k: v if k == "$defs" else _inline(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
 @cache
 def validator() -> Any:
     """The compiled validator: a Draft 2020-12 validator that also reports `deprecated` keys."""
@@ -63,7 +76,7 @@ def validator() -> Any:
     from jsonschema.validators import extend
 
     cls = extend(Draft202012Validator, {"deprecated": _deprecated})
-    return cls(schema())
+    return cls(_inline(schema(), schema().get("$defs", {})))
 
 
 def _path(e: Any) -> Path:
@@ -138,8 +151,11 @@ class _Inner:
 def schema_errors(data: Any) -> list[SchemaError]:
     """Every violation (warnings included, as kind `warning`), one per key, in document order."""
     out: list[SchemaError] = []
-    for e in validator().iter_errors(data):
-        out += _translate(e, data)
+    # jsonschema allocates several objects per value; each collection pass would rescan the file's
+    # node tree (kept for locations), which cost a 1,000-rule YAML file about 40% more.
+    with no_gc():
+        for e in validator().iter_errors(data):
+            out += _translate(e, data)
     # A wrong type makes the other keywords of that value repeat it; identical errors come from
     # several branches of one rule (`required` and `not` of the same `then`).
     typed = {x.path for x in out if x.kind == "type"}
