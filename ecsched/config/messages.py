@@ -53,7 +53,9 @@ def message(e: SchemaError) -> str:
         return f"{key}: {e.detail}"
     if e.kind == "unknown":
         hit = near(str(e.instance), e.detail)
-        hint = f"; did you mean `{hit}`?" if hit else f"; valid keys here: {', '.join(e.detail)}"
+        listed = ", ".join(e.detail) if len(e.detail) <= 12 else (
+            f"{len(e.detail)} of them, in `ecsched schema` and docs/configuration.md")
+        hint = f"; did you mean `{hit}`?" if hit else f"; valid keys here: {listed}"
         return f"unknown key `{e.instance}`{hint}"
     if e.kind == "required":
         return f"missing required key `{e.detail}`"
