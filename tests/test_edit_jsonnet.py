@@ -12,7 +12,7 @@ import pytest
 from ecsched import edit
 from ecsched.edit.jsonnet import locate
 from ecsched.errors import EcschedError
-from tests.conftest import Result
+from tests.conftest import COMPAT, Result
 
 GENERATED = """\
 local jobs = [
@@ -106,3 +106,15 @@ def test_the_refusal_names_the_rules_so_that_now_can_still_act(tmp_path: Path) -
     with pytest.raises(edit.NotRewritten) as e:
         edit.set_disabled([str(path)], ["hourly", "nightly"], True, resolve=lambda p: ["hourly", "daily", "nightly"])
     assert e.value.names == ["hourly", "nightly"]
+
+
+def test_the_ecschedule_sample_gets_its_exact_line(tmp_path: Path) -> None:
+    src = (COMPAT / "testdata" / "sample.jsonnet").read_text()
+    path = tmp_path / "s.jsonnet"
+    path.write_text(src)
+    before = path.read_bytes()
+    with pytest.raises(EcschedError) as e:
+        edit.set_disabled([str(path)], ["hoge-task-name"], True, resolve=lambda p: ["hoge-task-name"])
+    assert path.read_bytes() == before
+    assert f'{path}:9: in rule hoge-task-name, after the line `"name": "hoge-task-name",` add the line ' \
+           '`"disabled": true,`' in str(e.value)

@@ -1,7 +1,8 @@
 """The config file as YAML nodes, for editing: positions only, values never constructed.
 
 Template calls are first masked with underscores of the same length, newlines kept, so the masked text
-parses and every position in it is a position in the file. JSON is read as the YAML it is.
+parses and every position in it is a position in the file. JSON is read as the YAML it is. Reading
+is `yamlio`'s, the config loader's own: YAML 1.2, so a value reads here as the loader reads it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Any
 
 import yaml
 
+from ecsched import yamlio
 from ecsched.errors import EcschedError
 
 _ACTION = re.compile(r"\{\{.*?\}\}", re.S)
-# libyaml's marks count characters, as the pure-Python loader's do (checked with CRLF and non-BMP text),
-# and it is several times faster on big files.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def mask(text: str) -> str:
     """Template calls -> underscores of the same length (newlines kept): positions do not move."""
@@ -63,7 +63,7 @@ def compose(path: str, text: str, kind: str) -> yaml.Node | None:
     if kind == "json":
         masked = masked.replace("\t", " ")  # JSON allows tab indentation, YAML does not; same length
     try:
-        return yaml.compose(masked, Loader=_Loader)
+        return yamlio.compose(masked)  # the loader's own YAML 1.2 reading, alias bombs refused
     except yaml.YAMLError as e:
         m = getattr(e, "problem_mark", None)
         where = f"{path}:{m.line + 1}" if m else path
@@ -109,11 +109,11 @@ def lookup(node: yaml.MappingNode, key: str, *, own: bool = True) -> yaml.Node |
 
 
 def scalar(node: yaml.Node | None) -> Any:
-    """A scalar node's value as the loader reads it (None for no node)."""
+    """A scalar node's value as the config loader reads it, YAML 1.2 (None for no node)."""
     if node is None:
         return None
     if isinstance(node, yaml.ScalarNode):
-        return yaml.constructor.SafeConstructor().construct_object(node)  # type: ignore[no-untyped-call]
+        return yamlio.scalar(node)
     return node.value
 
 

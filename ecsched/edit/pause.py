@@ -35,13 +35,20 @@ def reason_comment(reason: str, today: date) -> str:
     return f"# paused {today.isoformat()}: {text}" if text else f"# paused {today.isoformat()}"
 
 
+def _state(node: yaml.MappingNode) -> bool | None:
+    """Paused (True), running (False, or no value), or None for a value the loader refuses: YAML 1.2
+    reads `disabled: no` as text. An edit replaces such a value, as it would a wrong one."""
+    value = document.scalar(document.lookup(node, "disabled"))
+    return value if isinstance(value, bool) else (False if value is None else None)
+
+
 def _disabled_now(node: yaml.MappingNode) -> bool:
-    return bool(document.scalar(document.lookup(node, "disabled")))
+    return _state(node) is True
 
 
 def _inherited(node: yaml.MappingNode) -> bool:
-    """The value `disabled` would have without the rule's own entry: truthy only through `<<:`."""
-    return bool(document.scalar(document.lookup(node, "disabled", own=False)))
+    """Whether the rule would be paused without its own entry: only through `<<:`."""
+    return document.scalar(document.lookup(node, "disabled", own=False)) is True
 
 
 def _with_comment(text: str, value_end: int, comment: str | None, flow: bool = False) -> Splice | None:
@@ -74,7 +81,7 @@ def _plan_rule(doc: Doc, node: yaml.MappingNode, name: str, want_disabled: bool,
                                "replace it: set it by hand, or change what the template reads")
         if not splice.one_line(text, v) or (not flow and not splice.rest_is_comment(text, v.end_mark.index)):
             raise EcschedError(f"{where}: `disabled:` is not a one-line value; set it by hand")
-    current = _disabled_now(node)
+    current = _state(node)
     if current == want_disabled and not (want_disabled and comment and entries and not flow and kind != "json"):
         return None
     if current == want_disabled:
