@@ -1,8 +1,4 @@
-"""ecsched.expressions: describe() in words.
-
-Every expected fire time below was worked out by hand from a printed calendar (weekdays of 2026 etc.),
-never by running the code under test.
-"""
+"""ecsched.expressions: describe() in words."""
 
 from __future__ import annotations
 
