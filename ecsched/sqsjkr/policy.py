@@ -112,6 +112,8 @@ def allows_send(policy_text: str | None, queue_arn: str, rule_arn: str) -> Verdi
         policy = json.loads(policy_text)
     except json.JSONDecodeError:
         return Verdict(False, "the queue policy is not JSON")
+    if not isinstance(policy, dict):
+        return Verdict(False, "the queue policy is not a JSON object")
     parts = rule_arn.split(":")
     context = {"aws:sourcearn": rule_arn, "aws:sourceaccount": parts[4] if len(parts) > 4 else ""}
     notes: list[str] = []
