@@ -6,7 +6,9 @@ queue, and a resident worker runs it with `sh -c`, under an optional DynamoDB lo
 - `target`    the rule and Scheduler target for a job (and dedupe), and a live target back to a job;
 - `policy`    whether the queue policy lets EventBridge send for a rule, and the one-statement fix;
 - `send`      `run` for a job: send it now, follow its lock and the worker's log lines;
-- `locks`     sqsjkr's lock items: list, release (conditional), and the key layout for a lease.
+- `locks`     sqsjkr's lock items: list, release (conditional), and the key layout for a lease;
+- `rule`      a job rule between the file's spelling and `JobTarget` (build; dump and diff);
+- `discover`  the rules that target a queue (dump, migrating from Terraform).
 
 Nothing here imports boto3: callers pass clients in.
 """
