@@ -8,7 +8,8 @@ queue, and a resident worker runs it with `sh -c`, under an optional DynamoDB lo
 - `send`      `run` for a job: send it now, follow its lock and the worker's log lines;
 - `locks`     sqsjkr's lock items: list, release (conditional), and the key layout for a lease;
 - `rule`      a job rule between the file's spelling and `JobTarget` (build; dump and diff);
-- `discover`  the rules that target a queue (dump, migrating from Terraform).
+- `discover`  the rules that target a queue (dump, migrating from Terraform);
+- `sandbox`   the queue and lock table for `sandbox` and `demo`, and a peek at arriving messages.
 
 Nothing here imports boto3: callers pass clients in.
 """
