@@ -139,15 +139,7 @@ def job_target_from_rule_target(target: dict[str, Any]) -> JobTarget | NotOurs:
         got = _job_of(target.get("Input"), None)
     if isinstance(got, NotOurs):
         return got
-    job, dedupe = got
-    rp = target.get("RetryPolicy") or {}
-    return JobTarget(
-        target_id=str(target.get("Id", "")), queue_arn=str(target["Arn"]), job=job,
-        message_group_id=(target.get("SqsParameters") or {}).get("MessageGroupId") or None, dedupe=dedupe,
-        dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn") or None,
-        maximum_retry_attempts=rp.get("MaximumRetryAttempts"),
-        maximum_event_age_in_seconds=rp.get("MaximumEventAgeInSeconds"),
-    )
+    return _job_target(target, got, str(target.get("Id", "")))
 
 
 def job_target_from_schedule_target(target: dict[str, Any], *, target_id: str) -> JobTarget | NotOurs:
@@ -157,6 +149,11 @@ def job_target_from_schedule_target(target: dict[str, Any], *, target_id: str) -
     got = _job_of(target.get("Input"), SCHEDULER_TIME)
     if isinstance(got, NotOurs):
         return got
+    return _job_target(target, got, target_id)
+
+
+def _job_target(target: dict[str, Any], got: tuple[Job, bool], target_id: str) -> JobTarget:
+    """The parts rules and Scheduler spell alike (a rule's SQS target never has a RoleArn here)."""
     job, dedupe = got
     rp = target.get("RetryPolicy") or {}
     return JobTarget(
