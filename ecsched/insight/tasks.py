@@ -33,7 +33,7 @@ def started_by(s: Schedule) -> str:
 
 def manual_started_by(s: Schedule) -> str:
     """`startedBy` of a task `ecsched run` started for this schedule (a run by hand, not a tick)."""
-    from ecsched.runner import started_by as run_started_by
+    from ecsched.run.request import started_by as run_started_by
 
     return run_started_by(s.name)[:STARTED_BY_LIMIT]
 
