@@ -200,7 +200,8 @@ def test_now_pauses_a_generated_jsonnet_rule_live_and_leaves_the_file(aws: str, 
     seed_ecs()
     path = tmp_path / "c.jsonnet"
     text = ("local jobs = ['hourly', 'daily'];\n{\n  region: 'us-east-1',\n  cluster: 'api',\n"
-            "  role: 'ecsEventsRole',\n  rules: [{ name: j, scheduleExpression: 'rate(1 hour)', taskDefinition: 'task1' } for j in jobs],\n}\n")
+            "  role: 'ecsEventsRole',\n"
+            "  rules: [{ name: j, scheduleExpression: 'rate(1 hour)', taskDefinition: 'task1' } for j in jobs],\n}\n")
     path.write_text(text)
     assert cli("-c", str(path), "apply").code == 0
     r = cli("-c", str(path), "disable", "hourly", "--now")
