@@ -11,7 +11,7 @@ from importlib import resources
 
 from ecsched.context import Context
 
-HELP = "a guided tour (validate, diff, apply, pause, run) against an embedded AWS emulator"
+HELP = "a guided tour (validate, diff, apply, pause, run, status, timeline) against an embedded AWS emulator"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,6 +37,9 @@ def tour(pause: str, target: str) -> list[Step]:
         Step("diff: the pause, as a reviewer sees it", ["diff", "--exit-code"], 2),
         Step("apply: one DisableRule call (and the fingerprint tag that tells drift apart)", ["apply"], 0),
         Step(f"run {target} now, exactly as scheduled, and wait for it", ["run", "--rule", target], 0),
+        Step("status: next fires, the run just made, and flags (the emulator's rules never fire, so their "
+             "past ticks show as missed)", ["status"], 0),
+        Step("timeline: every fire over the next day, and where batches pile up", ["timeline", "--days", "1"], 0),
     ]
 
 
