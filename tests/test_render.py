@@ -6,7 +6,8 @@ import json
 import re
 from datetime import UTC, datetime
 
-from ecsched import render
+from ecsched import planview as render
+from ecsched.term import Term
 from ecsched.model import Schedule
 from ecsched.plan import Change, Live, Plan, make_plan
 from tests.test_plan import APPLIED, live, schedule
@@ -26,8 +27,8 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
     assert "| ~ | `report` | ✎ update | containerOverrides[0].command |" in md
     assert "| + | `new` | ➕ create | new rule |" in md
     assert "At 18:30 UTC every day" not in md  # cron(0 3 ...): described as it is
-    assert "At 03:00 UTC every day; next 2026-12-01 03:00 UTC, 2026-12-02 03:00 UTC, 2026-12-03 03:00 UTC" in md
-    assert "next 2026-12-01 09:00 UTC, 2026-12-02 09:00 UTC, 2026-12-03 09:00 UTC" in md
+    assert "At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC, Wed 2026-12-02 03:00 UTC, Thu 2026-12-03 03:00 UTC" in md
+    assert "next Tue 2026-12-01 09:00 UTC, Wed 2026-12-02 09:00 UTC, Thu 2026-12-03 09:00 UTC" in md
     assert md.count("<details><summary>") == 2 and md.count("</details>") == 2
     assert "```diff\n" in md and "-  command: [run]\n+  command: [run --full]\n" in md
 
@@ -35,8 +36,8 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
 def test_the_issue_example_sentence() -> None:
     ch = Change("update", "x", desired=schedule(expr="cron(30 18 * * ? *)"), live=schedule())
     assert render.schedule_line(ch, NOW) == \
-        "At 18:30 UTC every day (was: At 03:00 UTC every day); next 2026-12-01 18:30 UTC, 2026-12-02 18:30 UTC, " \
-        "2026-12-03 18:30 UTC"
+        "At 18:30 UTC every day (was: At 03:00 UTC every day); next Tue 2026-12-01 18:30 UTC, Wed 2026-12-02 18:30 UTC, " \
+        "Thu 2026-12-03 18:30 UTC"
 
 
 def test_pause_and_resume_are_called_out() -> None:
@@ -47,7 +48,7 @@ def test_pause_and_resume_are_called_out() -> None:
     assert "> [!IMPORTANT]\n> **⏸ Pausing 1 batch**: `a`\n>\n> **▶ Resuming 1 batch**: `b`" in md
     assert "| ~ | `a` | **⏸ PAUSE** |" in md and "| ~ | `b` | **▶ RESUME** |" in md
     assert "**⏸ Paused**: it will not fire until resumed. Schedule: At 03:00 UTC every day" in md
-    assert "**▶ Resumes**: At 03:00 UTC every day; next 2026-12-01 03:00 UTC" in md
+    assert "**▶ Resumes**: At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC" in md
     assert "(PAUSE)" in render.text(plan) and "(RESUME)" in render.text(plan)
 
 
@@ -118,14 +119,17 @@ def test_json_schedule_description_and_next_times() -> None:
     plan = plan_of((schedule("a", expr="rate(5 minutes)"), None), (schedule("b", expr="cron(30 18 * * ? *)"), None))
     a, b = json.loads(render.as_json(plan, now=NOW))["changes"]
     assert a["schedule"] == {"expression": "rate(5 minutes)", "description": "Every 5 minutes", "enabled": True,
+                             "timezone": "UTC",
                              "next": []}
-    assert b["schedule"]["next"] == ["2026-12-01 18:30 UTC", "2026-12-02 18:30 UTC", "2026-12-03 18:30 UTC"]
+    assert b["schedule"]["next"] == ["Tue 2026-12-01 18:30 UTC", "Wed 2026-12-02 18:30 UTC", "Thu 2026-12-03 18:30 UTC"]
 
 
 def test_text_has_no_colour_codes_unless_asked() -> None:
     plan = plan_of((schedule(command="x"), live(APPLIED, APPLIED)))
-    assert "\033[" not in render.text(plan, color=False)
-    assert "\033[33m~ update job" in render.text(plan, color=True)
+    import io
+
+    assert "\033[" not in render.text(plan, term=Term(io.StringIO(), False))
+    assert "\033[33m~ update job" in render.text(plan, term=Term(io.StringIO(), True))
 
 
 def test_local_timezone_cron_is_described_as_written() -> None:
@@ -134,8 +138,8 @@ def test_local_timezone_cron_is_described_as_written() -> None:
     s = replace(schedule(expr="cron(30 18 * * ? *)"), local_expression="cron(30 3 * * ? *) Asia/Tokyo")
     ch = Change("create", "job", desired=s)
     assert render.schedule_line(ch, NOW) == (
-        "At 03:30 Asia/Tokyo every day; next 2026-12-02 03:30 Asia/Tokyo (2026-12-01 18:30 UTC), "
-        "2026-12-03 03:30 Asia/Tokyo (2026-12-02 18:30 UTC), 2026-12-04 03:30 Asia/Tokyo (2026-12-03 18:30 UTC)")
+        "At 03:30 Asia/Tokyo every day; next Wed 2026-12-02 03:30 JST (2026-12-01 18:30 UTC), "
+        "Thu 2026-12-03 03:30 JST (2026-12-02 18:30 UTC), Fri 2026-12-04 03:30 JST (2026-12-03 18:30 UTC)")
     md = render.markdown(Plan([ch]), now=NOW)
     assert "Written as `cron(30 3 * * ? *) Asia/Tokyo`; EventBridge rules run in UTC, so it runs as " \
            "`cron(30 18 * * ? *)`." in md
