@@ -7,9 +7,9 @@ import re
 from datetime import UTC, datetime
 
 from ecsched import planview as render
-from ecsched.term import Term
 from ecsched.model import Schedule
 from ecsched.plan import Change, Live, Plan, make_plan
+from ecsched.term import Term
 from tests.test_plan import APPLIED, live, schedule
 
 NOW = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
@@ -27,7 +27,8 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
     assert "| ~ | `report` | ✎ update | containerOverrides[0].command |" in md
     assert "| + | `new` | ➕ create | new rule |" in md
     assert "At 18:30 UTC every day" not in md  # cron(0 3 ...): described as it is
-    assert "At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC, Wed 2026-12-02 03:00 UTC, Thu 2026-12-03 03:00 UTC" in md
+    assert ("At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC, Wed 2026-12-02 03:00 UTC, "
+            "Thu 2026-12-03 03:00 UTC") in md
     assert "next Tue 2026-12-01 09:00 UTC, Wed 2026-12-02 09:00 UTC, Thu 2026-12-03 09:00 UTC" in md
     assert md.count("<details><summary>") == 2 and md.count("</details>") == 2
     assert "```diff\n" in md and "-  command: [run]\n+  command: [run --full]\n" in md
@@ -36,8 +37,8 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
 def test_the_issue_example_sentence() -> None:
     ch = Change("update", "x", desired=schedule(expr="cron(30 18 * * ? *)"), live=schedule())
     assert render.schedule_line(ch, NOW) == \
-        "At 18:30 UTC every day (was: At 03:00 UTC every day); next Tue 2026-12-01 18:30 UTC, Wed 2026-12-02 18:30 UTC, " \
-        "Thu 2026-12-03 18:30 UTC"
+        "At 18:30 UTC every day (was: At 03:00 UTC every day); next Tue 2026-12-01 18:30 UTC, " \
+        "Wed 2026-12-02 18:30 UTC, Thu 2026-12-03 18:30 UTC"
 
 
 def test_pause_and_resume_are_called_out() -> None:
