@@ -150,3 +150,49 @@ def test_summary_uses_html_bold_where_markdown_is_not_rendered() -> None:
     plan = plan_of((schedule(enabled=False), live(APPLIED, APPLIED)))
     md = render.markdown(plan, now=NOW)
     assert "<summary>~ <code>job</code>: <b>⏸ PAUSE</b></summary>" in md
+
+
+def test_field_level_paths_read_well_in_markdown_and_json() -> None:
+    """deepdiff-style paths (list items by identity, environment by key) as the plan reports them."""
+    from dataclasses import replace
+
+    from ecsched.plan import FieldChange
+
+    ch = Change("update", "job", desired=schedule(command="x"), live=APPLIED, fields=(
+        FieldChange("containerOverrides[app].environment.NEW_FLAG", None, "on"),
+        FieldChange("containerOverrides[app].environment.DB_PASSWORD", "old-secret", "new-secret"),
+        FieldChange("containerOverrides[app].command", ["run"], ["x"]),
+        FieldChange("containerOverrides[worker]", {"name": "worker"}, None),
+    ))
+    md = render.markdown(Plan([ch]), now=NOW)
+    assert "- `containerOverrides[app].environment.NEW_FLAG`: added, `\"on\"`" in md
+    assert "- `containerOverrides[app].command`: `[\"run\"]` → `[\"x\"]`" in md
+    assert "- `containerOverrides[worker]`: removed (was `{\"name\": \"worker\"}`)" in md
+    assert "secret" not in md.split("```diff")[0]  # masked in the field list
+    assert "| ~ | `job` | ✎ update | containerOverrides[app].environment.NEW_FLAG, " in md
+    (item,) = json.loads(render.as_json(Plan([ch]), now=NOW))["changes"]
+    assert item["fields"][0] == {"path": "containerOverrides[app].environment.NEW_FLAG", "before": None,
+                                 "after": "on"}
+    assert item["fields"][1]["after"] != "new-secret"
+    many = replace(ch, fields=tuple(FieldChange(f"containerOverrides[app].environment.K{i}", None, "v")
+                                    for i in range(30)))
+    md = render.markdown(Plan([many]), now=NOW)
+    assert " more |" in md and "- and 10 more (see the diff)" in md
+
+
+def test_a_pruned_rule_says_why_it_goes() -> None:
+    plan = make_plan([], {"old": live(schedule("old"), APPLIED)}, prune=True, owners={"api"})
+    out = render.text(plan)
+    assert out.startswith("- delete old\n  ")
+    assert "trackingId `api`" in out.splitlines()[1] or plan.changes[0].reason in out
+    md = render.markdown(plan, now=NOW)
+    assert "**Deleting 1 rule** that the file no longer has (--prune): `old`" in md
+
+
+def test_text_shows_when_a_changed_rule_runs_in_the_files_zone() -> None:
+    from dataclasses import replace
+
+    s = replace(schedule(expr="cron(30 18 ? * SUN *)"), local_expression="cron(30 3 ? * MON *) Asia/Tokyo")
+    out = render.text(Plan([Change("create", "job", desired=s)]), now=NOW)
+    assert ("  runs: At 03:30 Asia/Tokyo on Monday; next Mon 2026-12-07 03:30 JST (2026-12-06 18:30 UTC), "
+            "Mon 2026-12-14 03:30 JST") in out

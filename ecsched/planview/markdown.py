@@ -54,9 +54,13 @@ def _what(ch: Change) -> str:
         return reason(ch)
     if ch.action == "create":
         return "new rule"
-    keys = list(dict.fromkeys(f.path for f in ch.fields))
-    if len(keys) > 6:
-        keys = [*keys[:6], f"and {len(keys) - 6} more"]
+    paths = list(dict.fromkeys(f.path for f in ch.fields))
+    keys: list[str] = []
+    for p in paths:  # as many as fit a table cell; the block below lists them
+        if keys and sum(len(k) + 2 for k in keys) + len(p) > 150:
+            keys.append(f"and {len(paths) - len(keys)} more")
+            break
+        keys.append(p)
     if ch.adopt:
         keys.insert(0, "adopt (take ownership)")
     if ch.origin == "outside":
