@@ -30,11 +30,16 @@ def undone(cli: Callable[..., Result], path: str) -> list[str]:
     return [c["rule"] for c in json.loads(res.out)["changes"] if c["action"] != "noop"]
 
 
+def applied_then_changed(cli: Callable[..., Result], tmp_path: Path, n: int) -> str:
+    """n rules applied (no faults yet); returns a config that changes every one of them."""
+    v1 = str(write_config(tmp_path / "v1.yaml", n))
+    assert cli("-c", v1, "apply", "--quota", "0").code == 0
+    return str(write_config(tmp_path / "v2.yaml", n, revision=2))
+
+
 def test_a_rule_that_cannot_be_read_is_named_and_the_others_are_applied(
         faults: FaultServer, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    v1 = str(write_config(tmp_path / "v1.yaml", 12))
-    assert cli("-c", v1, "apply", "--quota", "0").code == 0
-    v2 = str(write_config(tmp_path / "v2.yaml", 12, revision=2))
+    v2 = applied_then_changed(cli, tmp_path, 12)
     # One attempt per call: the bulk read's first ListTargetsByRule fails, and so does the first of the
     # rules read again one by one. That one rule is left out; the other eleven are written.
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
@@ -55,9 +60,7 @@ def test_a_rule_that_cannot_be_read_is_named_and_the_others_are_applied(
 
 def test_a_failed_listing_still_applies_the_rules_named_in_the_file(
         faults: FaultServer, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    v1 = str(write_config(tmp_path / "v1.yaml", 6))
-    assert cli("-c", v1, "apply", "--quota", "0").code == 0
-    v2 = str(write_config(tmp_path / "v2.yaml", 6, revision=2))
+    v2 = applied_then_changed(cli, tmp_path, 6)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     faults.add("ListRules", "500")  # every time: the rules are then read by name
     res = cli("-c", v2, "apply", "--prune", "--quota", "0")
@@ -84,10 +87,7 @@ def test_diff_json_names_unread_rules_and_exits_1(faults: FaultServer, cli: Call
 
 def test_applies_under_35_percent_5xx_converge_within_three_runs(
         faults: FaultServer, cli: Callable[..., Result], tmp_path: Path) -> None:
-    n = 200
-    v1 = str(write_config(tmp_path / "v1.yaml", n))
-    assert cli("-c", v1, "apply", "--quota", "0").code == 0
-    v2 = str(write_config(tmp_path / "v2.yaml", n, revision=2))
+    v2 = applied_then_changed(cli, tmp_path, 200)
     faults.add("*", "500", rate=0.35)
     left: list[int] = []
     for _ in range(3):
