@@ -62,13 +62,13 @@ def test_a_second_apply_exits_75_naming_the_holder(slow: FaultServer, tmp_path: 
     first = spawn("-c", path, "apply", "--parallel", "1")
     try:
         item = wait_for_lease()
-        assert str(item["key"]).startswith("{'S': 'ecsched-apply:api:us-east-1'")
+        assert "ecsched/api/us-east-1" in str(item)  # one lease per trackingId and region
         second = spawn("-c", path, "apply")
         out, err = second.communicate(timeout=60)
         assert second.returncode == 75, err
-        assert "lease ecsched-apply:api:us-east-1 is held by ecsched apply on" in err
-        assert f":{first.pid} since" in err and "Nothing was changed" in err
-        assert out == ""
+        assert "lock ecsched/api/us-east-1 in table ecsched-locks is held by " in err
+        assert f":{first.pid}" in err  # the holder, by host and pid
+        assert out == "" and "Applied" not in err
     finally:
         _, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
@@ -87,7 +87,7 @@ def test_a_second_apply_waits_then_reads_what_the_first_wrote(slow: FaultServer,
         first.communicate(timeout=120)
     assert first.returncode == 0
     assert second.returncode == 0, err
-    assert "waiting up to 60 s for lease ecsched-apply:api:us-east-1" in err
+    assert "waiting up to 60 s for lease ecsched/api/us-east-1, held by " in err
     # It read the live state after the first apply had created the rules: nothing left to do.
     assert "Applied 0 changes." in err and "No changes: AWS matches the file." in out
 

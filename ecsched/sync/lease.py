@@ -4,6 +4,8 @@ hold in the config's `lockTable`, with the lease code of `ecsched lock`.
     with lease.hold(cfg, aws, LeaseOptions(wait=120), sink, command="migrate"):
         ...  # read the live state here, after the lease is held, then write
 
+- The lease code is `ecsched.lock.lease.hold` (one lease per key); until the lock helper's package is in
+  this tree, the same protocol runs here on `ecsched.lock.LockTable`.
 - With no `lockTable` in the config nothing is held, and the first run in a process warns once.
 - A lease held by another run: wait up to `wait` seconds (--lock-timeout), then exit 75 naming the holder.
   The caller reads the live state only inside the block, so a run that waited sees the other's writes.
@@ -18,8 +20,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,11 @@ class LeaseOptions:
     poll: float = 1.0
 
 
+def state_key(tracking_id: str, region: str) -> str:
+    """The lease key of one trackingId in one region (the same as `ecsched.lock.lease.state_key`)."""
+    return f"ecsched/{tracking_id}/{region}"
+
+
 def keys(cfg: Config, region: str) -> list[str]:
     """The lease keys of a config: one per (trackingId, region) its files write, sorted (taken in order, so
     two runs over overlapping configs never wait on each other in a circle)."""
@@ -59,7 +66,7 @@ def keys(cfg: Config, region: str) -> list[str]:
             continue
         regions = {str(f.data.get("region") or region)}
         regions |= {str(r["region"]) for r in f.data.get("rules") or [] if isinstance(r, dict) and r.get("region")}
-        out |= {f"ecsched-apply:{file_owner(f.data)}:{r}" for r in regions}
+        out |= {state_key(file_owner(f.data), r) for r in regions}
     return sorted(out)
 
 
@@ -100,21 +107,91 @@ def hold(cfg: Config, aws: Aws, opts: LeaseOptions, sink: Sink, *, command: str 
                       "interleaving; set `lockTable:` or use a CI concurrency group (docs/ci.md)")
         yield []
         return
-    table = _table(aws, str(table_name), opts.lease)
+    held = keys(cfg, aws.region)
+    take = _lock_api()
+    if take is None:
+        with _hold_here(aws, str(table_name), held, opts, sink, command):
+            yield held
+        return
+    with ExitStack() as stack:
+        leases = []
+        for key in held:
+
+            def on_wait(holder: Any, key: str = key) -> None:
+                sink.info(f"waiting up to {opts.wait:g} s for lease {key}, held by {holder.describe()}")
+
+            leases.append(stack.enter_context(take(aws, str(table_name), key, wait_timeout=opts.wait,
+                                                   on_wait=on_wait, lease=opts.lease, what=command,
+                                                   log=_Log(sink))))
+        watch = _Watch(lambda: next((why for lease in leases if (why := lease.lost) is not None), None), aws, sink,
+                       opts.lease / 6)
+        watch.start()
+        stack.callback(watch.stop)
+        yield held
+
+
+def _lock_api() -> Any:
+    """`ecsched.lock.lease.hold`, the lease code of `ecsched lock`, when this tree has it."""
+    try:
+        from ecsched.lock.lease import hold as take  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    return take
+
+
+class _Log:
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    def info(self, message: str) -> None:
+        self.sink.info(message)
+
+    def warn(self, message: str) -> None:
+        self.sink.warn(message)
+
+    def error(self, message: str) -> None:
+        self.sink.warn(message)
+
+
+class _Watch(threading.Thread):
+    """Stops the run's AWS calls as soon as a lease is lost: another run may be writing now."""
+
+    def __init__(self, lost: Callable[[], str | None], aws: Aws, sink: Sink, every: float) -> None:
+        super().__init__(name="ecsched-lease-watch", daemon=True)
+        self.lost, self.aws, self.sink, self.every = lost, aws, sink, max(0.1, every)
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every):
+            why = self.lost()
+            if why is not None:
+                self.aws.pacer.cancelled = True
+                self.sink.warn(f"the lease was lost ({why}): stopping; run again to finish")
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+@contextmanager
+def _hold_here(aws: Aws, table_name: str, held: list[str], opts: LeaseOptions, sink: Sink,
+               command: str) -> Iterator[None]:
+    """The same lease with the lock table of this tree, until `ecsched.lock.lease.hold` is here."""
+    table = _table(aws, table_name, opts.lease)
     me, token = owner(command), uuid.uuid4().hex
-    held: list[str] = []
+    taken: list[str] = []
     renewer: _Renewer | None = None
     try:
-        for key in keys(cfg, aws.region):
+        for key in held:
             _acquire(table, key, me, token, opts, sink)
-            held.append(key)
-        renewer = _Renewer(table, held, token, opts.lease, aws, sink)
+            taken.append(key)
+        renewer = _Renewer(table, taken, token, opts.lease, aws, sink)
         renewer.start()
-        yield held
+        yield
     finally:
         if renewer is not None:
             renewer.stop()
-        for key in reversed(held):
+        for key in reversed(taken):
             try:
                 table.release(key, token)
             except Exception as e:  # it expires by itself
@@ -131,9 +208,9 @@ def _acquire(table: Any, key: str, me: str, token: str, opts: LeaseOptions, sink
         holder = other.describe() if other is not None else "another run"
         if time.monotonic() >= deadline:
             waited = f" after waiting {opts.wait:g} s" if opts.wait else ""
-            raise Locked(f"lease {key} is held by {holder}{waited}: another apply of this trackingId and "
-                         f"region is running. Nothing was changed; run again when it is done "
-                         f"(--lock-timeout SECONDS waits for it)")
+            raise Locked(f"lock {key} in table {table.name} is held by {holder}{waited}: another apply of "
+                         "this trackingId and region is running. Nothing was changed; try again later "
+                         "(--lock-timeout SECONDS waits for it)")
         if not said:
             sink.info(f"waiting up to {opts.wait:g} s for lease {key}, held by {holder}")
             said = True
