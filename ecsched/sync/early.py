@@ -112,13 +112,17 @@ class EarlyRead:
 
 
 def _yaml(text: str) -> Any:
-    # The loader's YAML 1.2 reading, so the skim types scalars as the real load does.
-    # TODO(config helper): ecsched.yamlio becomes the one YAML loader; switch to it when it lands.
-    import yaml
+    """The loader's YAML 1.2 reading (ecsched.yamlio, the one YAML reader), so the skim types scalars as
+    the real load does; the loader's own class in a tree without yamlio."""
+    try:
+        from ecsched import yamlio  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        import yaml
 
-    from ecsched.config.loader import _Yaml12Loader
+        from ecsched.config.loader import _Yaml12Loader
 
-    return yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass
+    return yamlio.load(text)
 
 
 def skim_config(paths: list[str]) -> tuple[str | None, str | None, list[str], set[str], bool] | None:
