@@ -20,7 +20,7 @@ from ecsched.plan import Change, Live, Plan, make_plan
 from ecsched.sync.early import EarlyRead
 from ecsched.sync.options import Sink, Source, SyncOptions
 from ecsched.sync.read import Unread, describe, read_live
-from ecsched.sync.scope import Scope, make_scope
+from ecsched.sync.scope import Scope, check_patterns, make_scope, plan_options
 
 if TYPE_CHECKING:
     from ecsched.aws import Aws
@@ -97,7 +97,7 @@ def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
         gaps = {u.name for u in unread}
         readable = [s for s in group if s.name not in gaps]  # never "create" a rule we could not read
         sub = make_plan(readable, live, selected=scope.selected, prune=opts.prune, adopt=opts.adopt,
-                        owners=scope.owners.get(key))
+                        owners=scope.owners.get(key), **plan_options(opts))
         changes = guard_migrated(aws, backend_name, region, opts.parallel, sub.changes)
         if on_change is not None:
             for ch in changes:
@@ -106,6 +106,8 @@ def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
         planned.live.update(live)
         planned.unread += unread
         planned.plan.changes += changes
+    if opts.prune and opts.rules:  # now that AWS is read: a pattern naming nothing at all is an error
+        check_patterns(opts, [s.name for s in scope.desired], list(planned.live))
     return planned
 
 
@@ -113,9 +115,9 @@ def _change_of(lv: Live, s: Schedule | None, scope: Scope, opts: SyncOptions, ow
     """The change for one live rule, as the group's plan will have it."""
     if s is not None and s.name in scope.selected:
         return make_plan([s], {lv.name: lv}, selected={s.name}, adopt=opts.adopt).changes[0]
-    if s is None and opts.prune and lv.tracking_id in owners:
-        changes = make_plan([], {lv.name: lv}, prune=True, owners=owners).changes
-        return changes[0] if changes else None
+    if s is None and opts.prune:
+        changes = make_plan([], {lv.name: lv}, prune=True, owners=owners, **plan_options(opts)).changes
+        return changes[0] if changes and changes[0].action == "delete" else None
     return None
 
 

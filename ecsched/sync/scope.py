@@ -41,21 +41,40 @@ class Scope:
         return {s.target.cluster_arn for s in self.groups[key]} | self.clusters.get(key, set())
 
 
-def check_patterns(opts: SyncOptions, names: list[str]) -> set[str]:
-    """The names `--rule` selects; a pattern that matches nothing is an error that names it."""
-    if opts.prune and opts.rules:
+def prune_named_supported() -> bool:
+    """Whether the plan takes `prune_named` (`--prune --rule X`: delete only the undeclared rules named)."""
+    import inspect
+
+    from ecsched.plan import make_plan
+
+    return "prune_named" in inspect.signature(make_plan).parameters
+
+
+def plan_options(opts: SyncOptions) -> dict[str, Any]:
+    """Extra arguments for make_plan: the rules `--prune --rule` names, where the plan supports it."""
+    return {"prune_named": list(opts.rules)} if opts.prune and opts.rules and prune_named_supported() else {}
+
+
+def check_patterns(opts: SyncOptions, names: list[str], live: list[str] | None = None) -> set[str]:
+    """The names `--rule` selects; a pattern that matches nothing is an error that names it. With --prune a
+    pattern may name a rule that only AWS has (`live`: checked once that is read)."""
+    if opts.prune and opts.rules and not prune_named_supported():
         raise EcschedError("--prune cannot be combined with --rule: it would treat every other rule as "
                            "removed from the file (ecschedule's `apply -rule X -prune` deletes them). "
                            "Use --prune with --all.")
     selected = select(names, opts.patterns)
-    unmatched = [p for p in opts.rules if not select(names, [p])]
+    known = names + (live or [])
+    unmatched = [p for p in opts.rules if not select(known, [p])]
+    if opts.prune and live is None:
+        unmatched = []  # it may name a rule to delete: checked after the read
     if unmatched:
         import difflib
 
         near = sorted({m for p in unmatched for m in difflib.get_close_matches(p, names, n=3)})
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         which = ", ".join(f"`{p}`" for p in unmatched)
-        raise EcschedError(f"--rule {which} matches no rule in the file{hint}")
+        where = "in the file or in AWS" if live is not None else "in the file"
+        raise EcschedError(f"--rule {which} matches no rule {where}{hint}")
     return selected
 
 
