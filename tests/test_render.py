@@ -24,7 +24,8 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
                    (schedule("new", expr="cron(0 9 ? * MON-FRI *)"), None))
     md = render.markdown(plan, now=NOW)
     assert md.startswith("<!-- ecsched:plan -->\n### ecsched plan\n")
-    assert "| ~ | `report` | ✎ update | containerOverrides[0].command |" in md
+    path = plan.changes[0].fields[0].path  # containerOverrides[0].command, or [app] with identity matching
+    assert f"| ~ | `report` | ✎ update | {path} |" in md
     assert "| + | `new` | ➕ create | new rule |" in md
     assert "At 18:30 UTC every day" not in md  # cron(0 3 ...): described as it is
     assert ("At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC, Wed 2026-12-02 03:00 UTC, "
