@@ -159,3 +159,16 @@ def test_apply_json_reports_results_and_the_exit_code(aws: str, cli: Callable[..
     assert [(r["rule"], r["action"], r["ok"]) for r in doc["results"]] == [("report", "create", True),
                                                                           ("cleanup", "create", True)]
     assert doc["summary"] == {"done": 2, "failed": 0, "refused": 0, "unread": 0} and doc["exit_code"] == 0
+
+
+def test_diff_and_apply_json_never_import_rich(applied: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ecsched.cli import main\ncode = main(sys.argv[1:])\n"
+            "print('rich' in sys.modules, code, file=sys.stderr)")
+    for argv in (["diff", "--format", "json"], ["apply", "--format", "json"]):
+        p = subprocess.run([sys.executable, "-c", code, "-c", applied, *argv], capture_output=True, text=True,
+                           env=dict(os.environ, FORCE_COLOR="1"))
+        assert p.stderr.splitlines()[-1] == "False 0", p.stderr
