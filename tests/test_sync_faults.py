@@ -85,6 +85,7 @@ def test_diff_json_names_unread_rules_and_exits_1(faults: FaultServer, cli: Call
     assert doc["changes"] == []
 
 
+@pytest.mark.slow
 def test_applies_under_35_percent_5xx_converge_within_three_runs(
         faults: FaultServer, cli: Callable[..., Result], tmp_path: Path) -> None:
     v2 = applied_then_changed(cli, tmp_path, 200)

@@ -56,6 +56,7 @@ def wait_for_lease(timeout: float = 20) -> dict[str, object]:
     raise AssertionError("the first apply never took the lease")
 
 
+@pytest.mark.slow
 def test_a_second_apply_exits_75_naming_the_holder(slow: FaultServer, tmp_path: Path) -> None:
     path = config(tmp_path, revision=2)
     slow.add("ListTargetsByRule", "slow", delay=1.5)
@@ -75,6 +76,7 @@ def test_a_second_apply_exits_75_naming_the_holder(slow: FaultServer, tmp_path: 
     assert client("dynamodb").scan(TableName=TABLE)["Items"] == []  # released
 
 
+@pytest.mark.slow
 def test_a_second_apply_waits_then_reads_what_the_first_wrote(slow: FaultServer, tmp_path: Path) -> None:
     path = config(tmp_path, revision=2)
     slow.add("ListTargetsByRule", "slow", delay=1.0)
@@ -92,6 +94,7 @@ def test_a_second_apply_waits_then_reads_what_the_first_wrote(slow: FaultServer,
     assert "Applied 0 changes." in err and "No changes: AWS matches the file." in out
 
 
+@pytest.mark.slow
 def test_no_lock_runs_beside_a_holder_and_says_so(slow: FaultServer, cli: Callable[..., Result],
                                                    tmp_path: Path) -> None:
     path = config(tmp_path, revision=2)
