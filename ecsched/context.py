@@ -143,3 +143,7 @@ class Context:
                 region = self._config.region
             self._aws = Aws(region=region, profile=getattr(self.args, "profile", None))
         return self._aws
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        """A command's own option by name, for command modules only: the engine takes typed options."""
+        return getattr(self.args, name, default)

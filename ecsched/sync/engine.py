@@ -85,7 +85,7 @@ def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
         got = early.take(backend_name, region, names, arns, scope.full_prune) if early else None
         live: dict[str, Live] = {}
         unread: list[Unread] = []
-        for item in got if got is not None else read_live(backend, names, arns, scope.full_prune):
+        for item in got if got is not None else read_live(backend, names, arns, scope.full_prune, owners):
             if isinstance(item, Unread):
                 unread.append(item)
                 continue

@@ -60,13 +60,16 @@ def state_key(tracking_id: str, region: str) -> str:
 def keys(cfg: Config, region: str) -> list[str]:
     """The lease keys of a config: one per (trackingId, region) its files write, sorted (taken in order, so
     two runs over overlapping configs never wait on each other in a circle)."""
+    from ecsched.ownership import cluster_name
+
     out: set[str] = set()
     for f in cfg.files:
         if not f.data.get("cluster") and not f.data.get("trackingId"):
             continue
         regions = {str(f.data.get("region") or region)}
         regions |= {str(r["region"]) for r in f.data.get("rules") or [] if isinstance(r, dict) and r.get("region")}
-        out |= {state_key(file_owner(f.data), r) for r in regions}
+        # A cluster's name and its ARN are one owner: one lease for both spellings.
+        out |= {state_key(cluster_name(file_owner(f.data)), r) for r in regions}
     return sorted(out)
 
 

@@ -30,15 +30,17 @@ def describe(e: BaseException) -> str:
     return describe_aws_exception(e) or str(e) or type(e).__name__
 
 
-def read_live(backend: Any, names: set[str], cluster_arns: set[str], full_prune: bool) -> Iterator[Live | Unread]:
-    """Each live schedule as soon as it is read, and an `Unread` for each that could not be."""
+def read_live(backend: Any, names: set[str], cluster_arns: set[str], full_prune: bool,
+              owners: set[str] | None = None) -> Iterator[Live | Unread]:
+    """Each live schedule as soon as it is read, and an `Unread` for each that could not be. `owners`: the
+    trackingIds a full prune is for (None: every tagged rule is read, and the plan decides)."""
     each = getattr(backend, "read_each", None)
     if each is not None:
-        yield from each(names, cluster_arns, prune=full_prune)
+        yield from each(names, cluster_arns, prune=full_prune, owners=owners)
         return
     seen: set[str] = set()
     try:
-        for lv in _bulk(backend, names, cluster_arns, full_prune):
+        for lv in backend.read_iter(names, cluster_arns, prune=full_prune, owners=owners):
             seen.add(lv.name)
             yield lv
         return
@@ -49,14 +51,6 @@ def read_live(backend: Any, names: set[str], cluster_arns: set[str], full_prune:
     if full_prune:
         yield Unread(None, describe(first))
     yield from _one_by_one(backend, sorted(names - seen))
-
-
-def _bulk(backend: Any, names: set[str], cluster_arns: set[str], full_prune: bool) -> Iterator[Live]:
-    read_iter = getattr(backend, "read_iter", None)
-    if read_iter is not None:
-        yield from read_iter(names, cluster_arns, prune=full_prune)
-    else:
-        yield from backend.read(names, cluster_arns, prune=full_prune).values()
 
 
 def _one_by_one(backend: Any, names: list[str]) -> Iterator[Live | Unread]:

@@ -79,8 +79,10 @@ def check_patterns(opts: SyncOptions, names: list[str], live: list[str] | None =
 
 
 def file_owner(data: dict[str, Any]) -> str:
-    """A file's own tracking id, as its rules get it (config.build): trackingId, else the cluster."""
-    return str(data.get("trackingId") or str(data.get("cluster")).rsplit("/", 1)[-1])
+    """A file's own tracking id, as its rules get it (ecschedule's: trackingId, else the cluster as written)."""
+    from ecsched.ownership import tracking_id_of
+
+    return tracking_id_of(data)
 
 
 def make_scope(source: Source, opts: SyncOptions, aws: Aws, sink: Sink) -> Scope:
