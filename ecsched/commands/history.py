@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     tz_name, tz = common.zone(args.tz)
     since = timedelta(seconds=parse_duration(args.since, "--since", positive=True))
-    cfg = settings.load(ctx)
+    cfg = ctx.config()
     hist = settings.history(cfg)
     aws = ctx.aws(cfg.region)
     schedules, _ = common.selected(cfg, aws.account(), aws.region, args.rule)

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched.insight.tasks import mark_essential
 
     tz_name, tz = common.zone(args.tz)
-    cfg = settings.load(ctx)
+    cfg = ctx.config()
     hist = settings.history(cfg)
     aws = ctx.aws(cfg.region)
     aws.configure(quota=args.quota, parallel=args.parallel)

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched.insight import common, settings, timeline
 
     tz_name, tz = common.zone(args.tz)
-    cfg = settings.load(ctx)
+    cfg = ctx.config()
     hist = settings.history(cfg)
     schedules = _schedules(ctx, cfg, hist is not None)
     now = datetime.now(UTC).replace(second=0, microsecond=0)

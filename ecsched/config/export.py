@@ -10,16 +10,7 @@ __all__ = ["schedule_to_config", "to_yaml"]
 
 
 def to_yaml(data: Any) -> str:
-    """Block style, but lists of plain values on one line (`command: [php, artisan, x]`), as people write them."""
-    import yaml
+    """The one YAML style of every view (see ecsched.yamlio)."""
+    from ecsched import yamlio
 
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
-        flow = bool(items) and all(not isinstance(i, dict | list) for i in items)
-        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
-
-    Dumper.add_representer(list, represent_list)
-    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                         width=1000))
+    return yamlio.dump(data)

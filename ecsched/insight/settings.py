@@ -4,9 +4,6 @@
 - `statusGrace` (top level or per rule): how late a tick may be before it counts as missed: minutes as a
   number, or a duration such as `15m` or `1h`. Default 10 minutes;
 - the pause reason: the comment `ecsched disable --reason` writes next to `disabled: true`.
-
-Until the schema lists `history` and `statusGrace`, a file using them fails validation with "unknown
-key": `load` accepts exactly those problems and nothing else (see the report for the schema keys).
 """
 
 from __future__ import annotations
@@ -15,33 +12,19 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ecsched.errors import ConfigError, EcschedError
+from ecsched.errors import EcschedError
 
 if TYPE_CHECKING:
     from ecsched.config import Config
     from ecsched.config.loader import ConfigFile
-    from ecsched.context import Context
 
 DEFAULT_GRACE = 600.0
-OUR_KEYS = ("history", "statusGrace")
 DEFAULT_LOG_GROUP = "/ecsched/history"
 DEFAULT_RETENTION = 30
-_UNKNOWN = re.compile(r"^unknown key `(%s)`" % "|".join(OUR_KEYS))
 _REASON = re.compile(r"#\s*(.*?)\s*$")
 # CloudWatch Logs' allowed retention values.
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
-
-
-def load(ctx: Context) -> Config:
-    """ctx.config(), tolerating only our own keys while the schema does not know them yet."""
-    try:
-        return ctx.config()
-    except ConfigError as e:
-        real = [p for p in e.problems if not _UNKNOWN.match(p.message)]
-        if real:  # the file's own problems, without the keys these commands already know
-            raise ConfigError(real, e.warnings) from None
-        return ctx.load_config(validate=False)
 
 
 @dataclass(frozen=True)
