@@ -45,6 +45,25 @@ def spawn(*argv: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def item_pid(item: dict[str, object]) -> str:
+    """The pid in the lease item's owner (`user@host:pid`)."""
+    return str(item["owner"]).rsplit(":", 1)[-1].rstrip("'}\"")
+
+
+class Holder:
+    """A first apply, slowed by the fault layer, that holds the lease while the test runs a second."""
+
+    def __init__(self, slow: FaultServer, path: str, delay: float) -> None:
+        slow.add("ListTargetsByRule", "slow", delay=delay)
+        self.proc = spawn("-c", path, "apply", "--parallel", "1")
+
+    def __enter__(self) -> dict[str, object]:
+        return wait_for_lease()
+
+    def __exit__(self, *exc: object) -> None:
+        _, self.err = self.proc.communicate(timeout=120)
+
+
 def wait_for_lease(timeout: float = 20) -> dict[str, object]:
     ddb = client("dynamodb")
     deadline = time.monotonic() + timeout
@@ -59,35 +78,25 @@ def wait_for_lease(timeout: float = 20) -> dict[str, object]:
 @pytest.mark.slow
 def test_a_second_apply_exits_75_naming_the_holder(slow: FaultServer, tmp_path: Path) -> None:
     path = config(tmp_path, revision=2)
-    slow.add("ListTargetsByRule", "slow", delay=1.5)
-    first = spawn("-c", path, "apply", "--parallel", "1")
-    try:
-        item = wait_for_lease()
+    with Holder(slow, path, delay=1.5) as item:
         assert "ecsched/api/us-east-1" in str(item)  # one lease per trackingId and region
         second = spawn("-c", path, "apply")
         out, err = second.communicate(timeout=60)
-        assert second.returncode == 75, err
-        assert "lock ecsched/api/us-east-1 in table ecsched-locks is held by " in err
-        assert f":{first.pid}" in err  # the holder, by host and pid
-        assert out == "" and "Applied" not in err
-    finally:
-        _, err1 = first.communicate(timeout=120)
-    assert first.returncode == 0, err1
+    assert second.returncode == 75, err
+    assert "lock ecsched/api/us-east-1 in table ecsched-locks is held by " in err
+    assert f":{item_pid(item)}" in err  # the holder, by host and pid
+    assert out == "" and "Applied" not in err
     assert client("dynamodb").scan(TableName=TABLE)["Items"] == []  # released
 
 
 @pytest.mark.slow
 def test_a_second_apply_waits_then_reads_what_the_first_wrote(slow: FaultServer, tmp_path: Path) -> None:
     path = config(tmp_path, revision=2)
-    slow.add("ListTargetsByRule", "slow", delay=1.0)
-    first = spawn("-c", path, "apply", "--parallel", "1")
-    try:
-        wait_for_lease()
+    holder = Holder(slow, path, delay=1.0)
+    with holder:
         second = spawn("-c", path, "apply", "--lock-timeout", "60")
         out, err = second.communicate(timeout=120)
-    finally:
-        first.communicate(timeout=120)
-    assert first.returncode == 0
+    assert holder.proc.returncode == 0, holder.err
     assert second.returncode == 0, err
     assert "waiting up to 60 s for lease ecsched/api/us-east-1, held by " in err
     # It read the live state after the first apply had created the rules: nothing left to do.
@@ -98,13 +107,8 @@ def test_a_second_apply_waits_then_reads_what_the_first_wrote(slow: FaultServer,
 def test_no_lock_runs_beside_a_holder_and_says_so(slow: FaultServer, cli: Callable[..., Result],
                                                    tmp_path: Path) -> None:
     path = config(tmp_path, revision=2)
-    slow.add("ListTargetsByRule", "slow", delay=1.0)
-    first = spawn("-c", path, "apply", "--parallel", "1")
-    try:
-        wait_for_lease()
+    with Holder(slow, path, delay=1.0):
         res = cli("-c", path, "apply", "--no-lock")
-    finally:
-        first.communicate(timeout=120)
     assert res.code == 0, res.err
     assert "--no-lock: apply runs without the lease" in res.err
 

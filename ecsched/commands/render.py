@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from ecsched.context import Context
 from ecsched.errors import ConfigError
@@ -35,19 +34,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         ctx.out(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
     else:
-        ctx.out(_dump_all(docs).rstrip())
+        from ecsched import yamlio  # the same YAML as `dump` and the plan's diff
+
+        ctx.out(yamlio.dump_all(docs).rstrip())
     if problems is not None:
         raise problems
     return 0
 
-
-def _dump_all(docs: list[Any]) -> str:
-    """The same YAML as `dump` and the plan's diff write (lists of plain values on one line): ecsched.yamlio's
-    dumper, or the exporter's in a tree without it."""
-    try:
-        from ecsched import yamlio  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        from ecsched.config.export import to_yaml
-
-        return "---\n".join(to_yaml(d) for d in docs)
-    return str(yamlio.dump_all(docs))

@@ -8,11 +8,12 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ecsched.config.export import schedule_to_config, to_yaml
 from ecsched.config.secrets import MASK, is_sensitive
+from ecsched.export import schedule_to_config
 from ecsched.plan import Change, FieldChange, Plan
 from ecsched.planview.when import schedule_line
 from ecsched.report import SYMBOL
+from ecsched.yamlio import dump as to_yaml
 
 if TYPE_CHECKING:
     from ecsched.term import Term

@@ -112,16 +112,9 @@ class EarlyRead:
 
 
 def _yaml(text: str) -> Any:
-    """The loader's YAML 1.2 reading (ecsched.yamlio, the one YAML reader), so the skim types scalars as
-    the real load does; the loader's own class in a tree without yamlio."""
-    try:
-        from ecsched import yamlio  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        import yaml
+    """The one YAML reader (YAML 1.2, alias and depth limits), so the skim types scalars as the load does."""
+    from ecsched import yamlio
 
-        from ecsched.config.loader import _Yaml12Loader
-
-        return yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass
     return yamlio.load(text)
 
 
