@@ -197,3 +197,16 @@ def test_text_shows_when_a_changed_rule_runs_in_the_files_zone() -> None:
     out = render.text(Plan([Change("create", "job", desired=s)]), now=NOW)
     assert ("  runs: At 03:30 Asia/Tokyo on Monday; next Mon 2026-12-07 03:30 JST (2026-12-06 18:30 UTC), "
             "Mon 2026-12-14 03:30 JST") in out
+
+
+def test_yaml_prepared_during_the_read_gives_the_same_text() -> None:
+    from dataclasses import replace
+
+    desired = [schedule(f"job{i}", command=f"run {i}") for i in range(5)]
+    lives = {s.name: live(schedule(s.name), APPLIED) for s in desired}
+    # Equal schedules written differently (a timezone kept in its local form) are never mixed up.
+    desired[0] = replace(desired[0], local_expression="cron(0 12 * * ? *) Asia/Tokyo")
+    cold = render.text(make_plan(desired, lives), now=NOW)
+    for s in desired:
+        render.prepare(lives[s.name], s)
+    assert render.text(make_plan(desired, lives), now=NOW) == cold

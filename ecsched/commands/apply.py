@@ -59,7 +59,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     # Each rule is written as soon as its live state is read: reads and writes overlap. The plan and each
     # rule's result are printed once all is done, in plan order; meanwhile a terminal shows progress.
     try:
-        planned, results = sync.apply(ctx.source(), opts, ctx, on_result=progress, hold=hold)
+        planned, results = sync.apply(ctx.source(), opts, ctx, on_result=progress, hold=hold,
+                                      on_read=planview.prepare if args.format == "text" else None)
     except sync.ApplyInterrupted as e:
         ctx.progress_done()
         report = _recorded(e.results)

@@ -28,7 +28,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched import planview, sync
     from ecsched.report import Report
 
-    planned = sync.compute(ctx.source(), sync_options(args), ctx)
+    # The text and markdown views dump each changed rule's YAML while the others are still being read.
+    prepare = planview.prepare if args.format in ("text", "markdown") else None
+    planned = sync.compute(ctx.source(), sync_options(args), ctx, on_read=prepare)
     plan = planned.plan
     if args.format == "json":
         ctx.out(planview.as_json(plan, extra={"unread": [{"rule": u.name, "error": u.error}

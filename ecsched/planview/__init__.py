@@ -9,8 +9,8 @@
 
 from ecsched.planview.data import as_json
 from ecsched.planview.markdown import GITHUB_LIMIT, MARKER, markdown, marker
-from ecsched.planview.text import headline, reason, summary, text, unified
+from ecsched.planview.text import headline, prepare, reason, summary, text, unified
 from ecsched.planview.when import describe, next_times, schedule_line
 
 __all__ = ["GITHUB_LIMIT", "MARKER", "as_json", "describe", "headline", "markdown", "marker", "next_times",
-           "reason", "schedule_line", "summary", "text", "unified"]
+           "prepare", "reason", "schedule_line", "summary", "text", "unified"]

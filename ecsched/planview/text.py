@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ecsched.config.secrets import MASK, is_sensitive
 from ecsched.export import schedule_to_config
-from ecsched.plan import Change, FieldChange, Plan
+from ecsched.model import Schedule
+from ecsched.plan import Change, FieldChange, Live, Plan
 from ecsched.planview.when import schedule_line
 from ecsched.report import SYMBOL
 from ecsched.yamlio import dump as to_yaml
@@ -19,9 +21,35 @@ if TYPE_CHECKING:
     from ecsched.term import Term
 
 
+# Each schedule's YAML, by object: dumping it is most of a big plan's rendering, and `prepare` does it while
+# the other rules are still being read. Keyed by identity (the schedule is kept, so the id stays its own):
+# two equal schedules may still be written differently (a `timezone:` cron keeps its local form).
+_YAML: dict[int, tuple[Schedule, list[str]]] = {}
+_YAML_LOCK = threading.Lock()
+
+
+def _lines(s: Schedule) -> list[str]:
+    hit = _YAML.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    lines = to_yaml(schedule_to_config(s)).splitlines()
+    with _YAML_LOCK:
+        if len(_YAML) > 20_000:  # a long-lived process (tests, the demo) never grows without bound
+            _YAML.clear()
+        _YAML[id(s)] = (s, lines)
+    return lines
+
+
+def prepare(lv: Live, s: Schedule | None) -> None:
+    """While the read goes on: the YAML of a live rule that differs from the file (what its diff shows)."""
+    if lv.schedule is not None and s is not None and lv.schedule != s:
+        _lines(lv.schedule)
+        _lines(s)
+
+
 def unified(ch: Change) -> list[str]:
-    before = to_yaml(schedule_to_config(ch.live)).splitlines() if ch.live else []
-    after = to_yaml(schedule_to_config(ch.desired)).splitlines() if ch.desired and ch.action != "delete" else []
+    before = _lines(ch.live) if ch.live else []
+    after = _lines(ch.desired) if ch.desired and ch.action != "delete" else []
     return list(difflib.unified_diff(before, after, "live", "file", lineterm="", n=3))
 
 

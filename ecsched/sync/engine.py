@@ -41,6 +41,8 @@ class Planned:
 Result = tuple[Change, list[str], str | None]
 # Called with each change as soon as it is known (apply writes it at once).
 OnChange = Callable[[Any, Change], None]
+# Called with each live rule as it is read, and the file's schedule of that name (None: not in the file).
+OnRead = Callable[[Live, Schedule | None], None]
 # Holds the lease for the run (see ecsched.sync.lease), given the loaded config and the run's AWS.
 Hold = Callable[["Config", "Aws"], AbstractContextManager[object]]
 
@@ -67,9 +69,10 @@ def prepare(source: Source, opts: SyncOptions, sink: Sink, *,
 
 
 def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
-         on_change: OnChange | None = None) -> Planned:
+         on_change: OnChange | None = None, on_read: OnRead | None = None) -> Planned:
     """Read each group's live state and plan it. `on_change` gets each rule's change as soon as its live
-    state is read, then the group's creates (no live rule to wait for)."""
+    state is read, then the group's creates (no live rule to wait for). `on_read` gets each live rule as it
+    is read, while the rest are still on their way (a view can prepare its output meanwhile)."""
     from ecsched.backends import get_backend
 
     planned = Planned(plan=Plan(), desired=scope.desired, live={}, changes_since=scope.changes_since)
@@ -90,6 +93,8 @@ def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
                 unread.append(item)
                 continue
             live[item.name] = item
+            if on_read is not None:
+                on_read(item, by_name.get(item.name))
             if on_change is not None:
                 ch = _change_of(item, by_name.get(item.name), scope, opts, owners)
                 if ch is not None:
@@ -121,10 +126,10 @@ def _change_of(lv: Live, s: Schedule | None, scope: Scope, opts: SyncOptions, ow
     return None
 
 
-def compute(source: Source, opts: SyncOptions, sink: Sink) -> Planned:
+def compute(source: Source, opts: SyncOptions, sink: Sink, *, on_read: OnRead | None = None) -> Planned:
     """Read the live state of everything in scope, then plan. `--changed-since` narrows the scope."""
     early, aws, scope = prepare(source, opts, sink)
-    return walk(scope, aws, opts, early)
+    return walk(scope, aws, opts, early, on_read=on_read)
 
 
 def guard_migrated(aws: Aws, backend_name: str, region: str, parallel: int, changes: list[Change]) -> list[Change]:
@@ -154,7 +159,7 @@ def guard_migrated(aws: Aws, backend_name: str, region: str, parallel: int, chan
 
 
 def apply(source: Source, opts: SyncOptions, sink: Sink, *, on_result: Callable[[Result], None] | None = None,
-          hold: Hold | None = None) -> tuple[Planned, list[Result]]:
+          hold: Hold | None = None, on_read: OnRead | None = None) -> tuple[Planned, list[Result]]:
     """Plan and carry out the changes, each as soon as its rule's live state is known.
 
     Returns the plan (in the same order as `compute`'s) and one result per actionable change, in plan
@@ -186,7 +191,7 @@ def apply(source: Source, opts: SyncOptions, sink: Sink, *, on_result: Callable[
         read_error: BaseException | None = None
         planned: Planned | None = None
         try:
-            planned = walk(scope, aws, opts, early, on_change=submit)
+            planned = walk(scope, aws, opts, early, on_change=submit, on_read=on_read)
         except Exception as e:  # failed part-way: finish and report the writes already sent
             read_error = e
         for f in pending:
