@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.config import Config
     from ecsched.report import Report
-    from ecsched.sync import Result
+    from ecsched.sync import Planned, Result
 
 HELP = "make AWS match the file (only rules ecsched owns; only what changed)"
 
@@ -37,13 +37,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     opts = sync_options(args)
     if args.dry_run:
         planned = sync.compute(ctx.source(), opts, ctx)
-        plan = planned.plan
-        ctx.out(planview.as_json(plan) if args.format == "json" else planview.text(plan, term=ctx.term)
-                + "\n(dry run: nothing was changed)")
+        plan, hp = planned.plan, planned.history
+        ctx.out(planview.as_json(plan, history=hp) if args.format == "json"
+                else planview.text(plan, term=ctx.term, history=hp) + "\n(dry run: nothing was changed)")
         for ch in plan.conflicts:
             ctx.error(f"rule {ch.name}: apply would refuse it: {ch.reason}")
+        refused = hp.conflicts if hp is not None else []
+        for why in refused:
+            ctx.error(f"history: apply would refuse it: {why}")
         Report().skip_all(planned.unread).print_to(ctx)
-        return 1 if plan.conflicts or planned.unread else 0  # as the real apply would
+        return 1 if plan.conflicts or refused or planned.unread else 0  # as the real apply would
 
     done = 0
 
@@ -73,10 +76,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ctx.progress_done()
     plan = planned.plan
     if args.format == "text":
-        ctx.out(planview.text(plan, term=ctx.term))
+        ctx.out(planview.text(plan, term=ctx.term, history=planned.history))
     report = _recorded(results)
     for ch in plan.conflicts:
         report.refuse(ch.name, ch.reason)
+    _history(report, planned)
     report.skip_all(planned.unread)
     report.print_to(ctx)
     if args.format == "json":
@@ -85,6 +89,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(json.dumps(report.as_json(), indent=2))
     ctx.info(report.summary())
     return report.exit_code
+
+
+def _history(report: Report, planned: Planned) -> None:
+    """The `history:` resources' outcomes, in the same report (and so the same exit code) as the rules'."""
+    from ecsched.sync import history
+
+    out = planned.history_outcome
+    if out is None:
+        return
+    for c in out.done:
+        report.record(history.label(c), c.action, history.calls(c))
+    for why in out.refused:
+        report.refuse("history", why + " (no history resource was changed)")
+    if out.error is not None:
+        report.record("history", "apply", error=out.error + " (run apply again to finish)")
 
 
 def _recorded(results: list[Result]) -> Report:

@@ -31,20 +31,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     # The text and markdown views dump each changed rule's YAML while the others are still being read.
     prepare = planview.prepare if args.format in ("text", "markdown") else None
     planned = sync.compute(ctx.source(), sync_options(args), ctx, on_read=prepare)
-    plan = planned.plan
+    plan, hp = planned.plan, planned.history
     if args.format == "json":
-        ctx.out(planview.as_json(plan, extra={"unread": [{"rule": u.name, "error": u.error}
-                                                          for u in planned.unread]}))
+        ctx.out(planview.as_json(plan, history=hp, extra={"unread": [{"rule": u.name, "error": u.error}
+                                                                      for u in planned.unread]}))
     elif args.format == "markdown":
-        ctx.out(planview.markdown(plan))
-    elif plan.has_changes or args.verbose:
-        ctx.out(planview.text(plan, term=ctx.term, verbose=args.verbose))
+        ctx.out(planview.markdown(plan, history=hp))
+    elif planned.has_changes or args.verbose:
+        ctx.out(planview.text(plan, term=ctx.term, verbose=args.verbose, history=hp))
     elif ctx.err_term.is_terminal and not planned.unread:
         ctx.info(f"No changes: AWS matches the file. {planview.summary(plan)}")  # people only: stdout stays empty
     report = Report("Read").skip_all(planned.unread)
     report.print_to(ctx)
     if report.unread:
         return report.exit_code  # the plan is incomplete: neither "no changes" nor "changes"
-    if args.exit_code and plan.has_changes:
+    if args.exit_code and planned.has_changes:
         return 2
     return 0

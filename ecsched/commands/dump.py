@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched.config.build import default_schedule_group
     from ecsched.config.export import schedule_to_config, to_yaml
     from ecsched.plan import Live
+    from ecsched.sync.history import is_history_rule
 
     cluster = args.cluster
     region = getattr(ctx.args, "region", None)
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.warn(f"schedule {name}: skipped: a rule of the same name is dumped (a migration in progress?)")
             continue
         seen.add(name)
+        if lv.schedule is None and is_history_rule(lv):
+            continue  # the `history:` sink's rule: not a schedule, and it has no block in a dump
         if lv.schedule is None:
             ctx.warn(f"{'schedule' if lv.backend == 'scheduler' else 'rule'} {name}: skipped: {lv.unmanaged}")
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,7 +82,8 @@ def desired(hist: History, schedules: list[Schedule], account: Account) -> list[
     """One set of resources per region, covering every cluster the region's schedules run in."""
     by_region: dict[str, list[Schedule]] = {}
     for s in schedules:
-        by_region.setdefault(s.region, []).append(s)
+        if getattr(s.target, "cluster_arn", None):  # an sqsjkr job rule starts no ECS task
+            by_region.setdefault(s.region, []).append(s)
     out = []
     for region, group in sorted(by_region.items()):
         tracking = sorted({s.tracking_id for s in group})[0]
@@ -300,17 +302,22 @@ class HistoryPlan:
 
 
 def plan_history(aws: Any, hist: History | None, schedules: list[Schedule], account: Account, *,
-                 prune: bool = False) -> HistoryPlan:
+                 prune: bool = False, owners: Iterable[tuple[str, str]] = (),
+                 seen: dict[str, dict[str, set[str]]] | None = None) -> HistoryPlan:
     """Desired vs live for every region; with `prune`, also the history rules of these schedules' tracking
-    ids that are no longer wanted (`history:` removed)."""
+    ids (and of `owners`, (region, trackingId) pairs: a file with `rules: []`) that are no longer wanted
+    (`history:` removed). `seen`: region -> trackingId -> history rule names, for regions whose tagged
+    rules the caller has read already (their purpose tag unchecked: named and tagged as ours suffices)."""
     wanted = desired(hist, schedules, account) if hist else []
     out: list[tuple[Desired | None, Change]] = []
     for d in wanted:
         out += [(d, c) for c in plan(d, read(aws, d))]
     if prune:
         keep = {d.rule_name for d in wanted}
-        for region, tracking in sorted({(s.region, s.tracking_id) for s in schedules}):
-            names = stale(aws, region, tracking, keep)
+        for region, tracking in sorted({(s.region, s.tracking_id) for s in schedules} | set(owners)):
+            known = (seen or {}).get(region)
+            names = (sorted(known.get(tracking, set()) - keep) if known is not None
+                     else stale(aws, region, tracking, keep))
             out += [(None, c) for c in plan_prune(region, names)]
     return HistoryPlan(tuple(wanted), tuple(out))
 

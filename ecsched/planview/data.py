@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from ecsched.config.secrets import mask_config
+from ecsched.insight.sink import HistoryPlan
 from ecsched.plan import Plan
+from ecsched.planview import history as hv
 from ecsched.planview.text import masked, reason
 from ecsched.planview.when import describe, next_times, zone_of
 
 
-def as_json(plan: Plan, now: datetime | None = None, extra: dict[str, Any] | None = None) -> str:
+def as_json(plan: Plan, now: datetime | None = None, extra: dict[str, Any] | None = None,
+            history: HistoryPlan | None = None) -> str:
+    """`history`: the `history:` resources, under "history" (null when this run plans none)."""
     changes = []
     for ch in plan.changes:
         item: dict[str, Any] = {
@@ -30,7 +34,8 @@ def as_json(plan: Plan, now: datetime | None = None, extra: dict[str, Any] | Non
                                 "timezone": zone_of(ch.desired), "enabled": ch.desired.enabled,
                                 "next": next_times(ch.desired, 3, now)}
         changes.append(item)
-    doc = {"changes": changes, "summary": plan.counts(), "has_changes": plan.has_changes,
-           "drift": sum(1 for c in plan.changes if c.drift)}
+    doc = {"changes": changes, "summary": plan.counts(),
+           "has_changes": plan.has_changes or (history is not None and history.has_changes),
+           "drift": sum(1 for c in plan.changes if c.drift), "history": hv.as_json(history)}
     doc.update(extra or {})
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str)

@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from ecsched.config.secrets import mask_config
+from ecsched.insight.sink import HistoryPlan
 from ecsched.plan import Change, FieldChange, Plan
+from ecsched.planview import history as hv
 from ecsched.planview.text import masked, reason, summary, unified
 from ecsched.planview.when import describe, schedule_line
 from ecsched.report import SYMBOL
@@ -134,14 +136,16 @@ def _block(ch: Change, now: datetime | None) -> str:
 
 
 def markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, title: str = "ecsched plan", key: str | None = None,
-             now: datetime | None = None) -> str:
+             now: datetime | None = None, history: HistoryPlan | None = None) -> str:
+    """`history`: the `history:` resources, in a short section before the rules' table."""
     shown = sorted((c for c in plan.changes if c.action != "noop"),
                    key=lambda c: (_PRIORITY.get(c.action, 9) - (2 if c.drift else 0) - (1 if c.pausing or c.resuming
                                                                                           else 0)))
     head = [marker(key), f"### {title}", "", summary(plan), ""]
     if not shown:
-        return "\n".join([*head, "No changes: AWS matches the file."]) + "\n"
-    head += _callouts(shown)
+        extra = hv.markdown(history)
+        return "\n".join([*head, *(extra or ["No changes: AWS matches the file."])]) + "\n"
+    head += _callouts(shown) + hv.markdown(history)
     table_head = ["| | rule | action | what changes |", "|---|---|---|---|"]
     rows = [f"| {SYMBOL[c.action]} | `{c.name}` | {_md_action(c)} | {_md_cell(_what(c))} |" for c in shown]
 

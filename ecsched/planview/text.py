@@ -18,6 +18,7 @@ from ecsched.report import SYMBOL
 from ecsched.yamlio import dump as to_yaml
 
 if TYPE_CHECKING:
+    from ecsched.insight.sink import HistoryPlan
     from ecsched.term import Term
 
 
@@ -92,7 +93,11 @@ def summary(plan: Plan, dry_run: bool = False) -> str:
     return text + (" (dry run: nothing was changed)" if dry_run else "")
 
 
-def text(plan: Plan, *, term: Term | None = None, verbose: bool = False, now: datetime | None = None) -> str:
+def text(plan: Plan, *, term: Term | None = None, verbose: bool = False, now: datetime | None = None,
+         history: HistoryPlan | None = None) -> str:
+    """`history`: the `history:` resources, a line each after the rules (ecsched.planview.history)."""
+    from ecsched.planview import history as hv
+
     def paint(line: str, style: str | None = None) -> str:
         key = style or line[:1]
         return term.paint(line, key) if term is not None and key in ("+", "-", "~", "!", "@") else line
@@ -113,13 +118,16 @@ def text(plan: Plan, *, term: Term | None = None, verbose: bool = False, now: da
                 continue
             lines.append("  " + paint(line))
         lines.append("")
-    if not plan.has_changes:
+    extra = hv.lines(history, verbose)
+    if extra:
+        lines += [paint(line) for line in extra] + [""]
+    if not plan.has_changes and not (history is not None and history.has_changes):
         lines.append("No changes: AWS matches the file.")
     drifted = sum(1 for c in plan.changes if c.drift)
     if drifted:
         lines.append(paint(f"Drift: {drifted} rule{'s were' if drifted != 1 else ' was'} changed outside ecsched "
                            "since the last apply; apply makes AWS match the file again.", "!"))
-    lines.append(summary(plan))
+    lines.append(" ".join(x for x in (summary(plan), hv.summary(history)) if x))
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsched.model import Schedule
 from ecsched.plan import Change, Live, Plan, make_plan
+from ecsched.sync import history
 from ecsched.sync.early import EarlyRead
 from ecsched.sync.options import Sink, Source, SyncOptions
 from ecsched.sync.read import Unread, describe, read_live
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.changed import Changes
     from ecsched.config import Config
+    from ecsched.insight.sink import HistoryPlan
+    from ecsched.sync.history import HistoryOutcome
 
 
 @dataclass
@@ -35,6 +38,15 @@ class Planned:
     live: dict[str, Live]
     changes_since: Changes | None = None
     unread: list[Unread] = field(default_factory=list)  # rules left out of the plan: their read failed
+    history: HistoryPlan | None = None  # the `history:` resources (ecsched.sync.history); None: not in this run
+    history_outcome: HistoryOutcome | None = None  # apply only
+    # History rules a full --prune read with the schedules, per region (each read region has a key): those
+    # regions need no listing of their own.
+    history_seen: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan.has_changes or (self.history is not None and self.history.has_changes)
 
 
 # The outcome of one change in `apply`: the calls made, or the error in a sentence.
@@ -85,12 +97,18 @@ def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
         arns = scope.cluster_arns(key)
         by_name = {s.name: s for s in group}
         owners = {s.tracking_id for s in group} | scope.owners.get(key, set())
+        if scope.full_prune and backend_name == "rules":
+            planned.history_seen.setdefault(region, {})
         got = early.take(backend_name, region, names, arns, scope.full_prune) if early else None
         live: dict[str, Live] = {}
         unread: list[Unread] = []
         for item in got if got is not None else read_live(backend, names, arns, scope.full_prune, owners):
             if isinstance(item, Unread):
                 unread.append(item)
+                continue
+            if history.is_history_rule(item) and item.name not in by_name:
+                # the `history:` sink, planned on its own (ecsched.sync.history)
+                planned.history_seen[region].setdefault(item.tracking_id or "", set()).add(item.name)
                 continue
             live[item.name] = item
             if on_read is not None:
@@ -129,7 +147,9 @@ def _change_of(lv: Live, s: Schedule | None, scope: Scope, opts: SyncOptions, ow
 def compute(source: Source, opts: SyncOptions, sink: Sink, *, on_read: OnRead | None = None) -> Planned:
     """Read the live state of everything in scope, then plan. `--changed-since` narrows the scope."""
     early, aws, scope = prepare(source, opts, sink)
-    return walk(scope, aws, opts, early, on_read=on_read)
+    planned = walk(scope, aws, opts, early, on_read=on_read)
+    history.plan_into(planned, scope, aws, opts)
+    return planned
 
 
 def guard_migrated(aws: Aws, backend_name: str, region: str, parallel: int, changes: list[Change]) -> list[Change]:
@@ -196,6 +216,13 @@ def apply(source: Source, opts: SyncOptions, sink: Sink, *, on_result: Callable[
             read_error = e
         for f in pending:
             f.result()
+        if planned is not None and read_error is None:  # `history:`, once the schedules are written
+            try:
+                history.plan_into(planned, scope, aws, opts)
+                if planned.history is not None and planned.history.has_changes:
+                    planned.history_outcome = history.apply(aws, planned.history)
+            except Exception as e:  # the lease was lost: stop, and report what was written
+                read_error = e
     ordered = sorted(results.values(), key=lambda r: (r[0].action == "delete", order.get(r[0].name, 0), r[0].name))
     if read_error is not None or planned is None:
         raise ApplyInterrupted(ordered, read_error or RuntimeError("no plan"))

@@ -15,6 +15,7 @@ from ecsched.sync.options import Sink, Source, SyncOptions
 if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.changed import Changes
+    from ecsched.insight.settings import History
 
 Group = tuple[str, str]  # (backend, region)
 
@@ -33,6 +34,7 @@ class Scope:
     # rule of that region is left in the file (`rules: []`, or every rule moved elsewhere).
     owners: dict[Group, set[str]] = field(default_factory=dict)
     clusters: dict[Group, set[str]] = field(default_factory=dict)
+    history: History | None = None  # the file's `history:` block (ecsched.sync.history)
 
     def names_to_read(self, key: Group) -> set[str]:
         return {s.name for s in self.groups[key] if s.name in self.selected} | self.extra.get(key, set())
@@ -86,7 +88,10 @@ def file_owner(data: dict[str, Any]) -> str:
 
 
 def make_scope(source: Source, opts: SyncOptions, aws: Aws, sink: Sink) -> Scope:
+    from ecsched.insight.settings import history
+
     cfg = source.config()
+    hist = history(cfg)  # a bad value fails here, before anything is read
     desired = cfg.schedules(aws.account(), aws.region)
     selected = check_patterns(opts, [s.name for s in desired])
     groups: dict[Group, list[Schedule]] = defaultdict(list)
@@ -123,4 +128,4 @@ def make_scope(source: Source, opts: SyncOptions, aws: Aws, sink: Sink) -> Scope
     if not groups:
         groups[("rules", aws.region)] = []
     return Scope(desired, selected, groups, extra, full_prune=opts.prune and not since, changes_since=changes,
-                 owners=owners, clusters=clusters)
+                 owners=owners, clusters=clusters, history=hist)
