@@ -148,12 +148,13 @@ def test_a_job_rule_region_has_no_history_cluster(aws: str) -> None:
     from ecsched.insight.settings import History
     from ecsched.model import EcsTarget, Schedule
 
-    class Job:  # the shape of a non-ECS target: no cluster_arn
-        target_id = "job"
+    from ecsched.sqsjkr.job import Job
+    from ecsched.sqsjkr.target import JobTarget
 
     ecs = Schedule("a", "cron(0 3 * * ? *)", EcsTarget("a", f"arn:aws:ecs:{REGION}:1:cluster/api", "r", "td"),
                    REGION, tracking_id="api")
-    job = Schedule("b", "cron(0 3 * * ? *)", Job(), REGION, tracking_id="api")  # type: ignore[arg-type]
+    queue = JobTarget("b", f"arn:aws:sqs:{REGION}:1:sqsjkr-jobs", Job.from_config({"command": "true"}))
+    job = Schedule("b", "cron(0 3 * * ? *)", queue, REGION, tracking_id="api")
     hist = History(LOG_GROUP, 30, "f")
     [d] = sink.desired(hist, [ecs, job], Account("1"))
     assert json.loads(d.pattern)["detail"]["clusterArn"] == [f"arn:aws:ecs:{REGION}:1:cluster/api"]

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from ecsched.arns import Account
 from ecsched.insight.settings import History
-from ecsched.model import TRACKING_TAG, Schedule
+from ecsched.model import TRACKING_TAG, EcsTarget, Schedule
 
 PURPOSE_TAG = "ecsched:purpose"
 PURPOSE = "history"
@@ -82,7 +82,7 @@ def desired(hist: History, schedules: list[Schedule], account: Account) -> list[
     """One set of resources per region, covering every cluster the region's schedules run in."""
     by_region: dict[str, list[Schedule]] = {}
     for s in schedules:
-        if getattr(s.target, "cluster_arn", None):  # an sqsjkr job rule starts no ECS task
+        if isinstance(s.target, EcsTarget):  # an sqsjkr job rule starts no ECS task
             by_region.setdefault(s.region, []).append(s)
     out = []
     for region, group in sorted(by_region.items()):
