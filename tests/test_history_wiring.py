@@ -147,7 +147,6 @@ def test_a_job_rule_region_has_no_history_cluster(aws: str) -> None:
     from ecsched.arns import Account
     from ecsched.insight.settings import History
     from ecsched.model import EcsTarget, Schedule
-
     from ecsched.sqsjkr.job import Job
     from ecsched.sqsjkr.target import JobTarget
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecsched.aws import DEFAULT_PARALLEL
 
@@ -48,7 +48,14 @@ def sync_options(args: argparse.Namespace) -> SyncOptions:
 
     return SyncOptions(rules=tuple(args.rule or ()), prune=bool(args.prune), adopt=bool(args.adopt),
                        changed_since=args.changed_since, parallel=max(1, int(args.parallel or DEFAULT_PARALLEL)),
-                       quota=args.quota)
+                       quota=args.quota, fix_queue_policy=bool(getattr(args, "fix_queue_policy", False)))
+
+
+def warn_queue_notes(ctx: Any, notes: dict[str, list[str]]) -> None:
+    """The job rules' queue warnings (ecsched.sync.jobs), on stderr: stdout stays the plan's."""
+    for name in sorted(notes):
+        for note in notes[name]:
+            ctx.warn(f"rule {name}: {note}")
 
 
 

@@ -10,7 +10,7 @@ import argparse
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from ecsched.commands._common import add_lease, add_selection, lease_options, sync_options
+from ecsched.commands._common import add_lease, add_selection, lease_options, sync_options, warn_queue_notes
 from ecsched.context import Context
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_lease(p)
     p.add_argument("--dry-run", "-dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--fix-queue-policy", action="store_true",
+                   help="sqsjkr job rules: add to each queue's policy the one statement that lets the rule send "
+                        "(nothing else in the policy changes)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 else planview.text(plan, term=ctx.term, history=hp) + "\n(dry run: nothing was changed)")
         for ch in plan.conflicts:
             ctx.error(f"rule {ch.name}: apply would refuse it: {ch.reason}")
+        warn_queue_notes(ctx, planned.queue_notes)
         refused = hp.conflicts if hp is not None else []
         for why in refused:
             ctx.error(f"history: apply would refuse it: {why}")
@@ -81,6 +85,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for ch in plan.conflicts:
         report.refuse(ch.name, ch.reason)
     _history(report, planned)
+    for line in planned.queue_fixed:  # "queue Q policy (for rule R)"
+        report.record(line, "update", ["SetQueueAttributes"])
+    if planned.queue_error is not None:
+        report.record("queue policy", "update", error=planned.queue_error)
+    warn_queue_notes(ctx, planned.queue_notes)
     report.skip_all(planned.unread)
     report.print_to(ctx)
     if args.format == "json":

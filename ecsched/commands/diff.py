@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ecsched.commands._common import add_selection, sync_options
+from ecsched.commands._common import add_selection, sync_options, warn_queue_notes
 from ecsched.context import Context
 
 HELP = "show what apply would change in AWS (the plan, drift, conflicts)"
@@ -34,13 +34,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     plan, hp = planned.plan, planned.history
     if args.format == "json":
         ctx.out(planview.as_json(plan, history=hp, extra={"unread": [{"rule": u.name, "error": u.error}
-                                                                      for u in planned.unread]}))
+                                                                      for u in planned.unread],
+                                                          "queueWarnings": planned.queue_notes}))
     elif args.format == "markdown":
         ctx.out(planview.markdown(plan, history=hp))
     elif planned.has_changes or args.verbose:
         ctx.out(planview.text(plan, term=ctx.term, verbose=args.verbose, history=hp))
     elif ctx.err_term.is_terminal and not planned.unread:
         ctx.info(f"No changes: AWS matches the file. {planview.summary(plan)}")  # people only: stdout stays empty
+    warn_queue_notes(ctx, planned.queue_notes)
     report = Report("Read").skip_all(planned.unread)
     report.print_to(ctx)
     if report.unread:

@@ -17,6 +17,9 @@ HELP = "print the live rules or schedules that target a cluster, as a config fil
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cluster", "-cluster", help="cluster name or ARN (default: the config's)")
+    p.add_argument("--queue", metavar="QUEUE",
+                   help="instead of a cluster's rules: the sqsjkr job rules that send to this SQS queue (name, URL "
+                        "or ARN), in the file's spelling (docs/sqsjkr.md)")
     p.add_argument("--role", "-role", help="role to write at the top level (default: the most common one)")
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     add_pacing(p)
@@ -27,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.queue:
+        return dump_queue(args, ctx)
     from ecsched import arns
     from ecsched.backends.rules import RulesBackend
     from ecsched.backends.scheduler import SchedulerBackend
@@ -111,4 +116,48 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ctx.out(json.dumps(doc, indent=2, ensure_ascii=False) if args.format == "json" else to_yaml(doc).rstrip())
     what = "schedule" if args.backend == "scheduler" else "rule"
     ctx.info(f"{len(rules)} {what}{'s' if len(rules) != 1 else ''} target {cluster_arn}")
+    return 0
+
+
+def dump_queue(args: argparse.Namespace, ctx: Context) -> int:
+    """`dump --queue Q`: every rule whose target is the queue (ListRuleNamesByTarget), each target read as
+    an sqsjkr job; rules ecsched cannot read as a job are named on stderr with the reason."""
+    from ecsched.config.secrets import mask_env
+    from ecsched.sqsjkr.discover import rules_for_queue
+    from ecsched.sqsjkr.job import queue_ref
+    from ecsched.sqsjkr.rule import job_rule_to_config
+    from ecsched.sqsjkr.target import NotOurs
+
+    region = getattr(ctx.args, "region", None)
+    if not region:
+        try:
+            region = ctx.config().region
+        except EcschedError:
+            region = None
+    aws = ctx.aws(region)
+    aws.configure(quota=args.quota, parallel=args.parallel)
+    account = aws.account()
+    region = aws.region
+    try:
+        ref = queue_ref(args.queue, account.id, region, account.partition)
+    except ValueError as e:
+        raise EcschedError(f"--queue: {e}") from None
+    rules: list[dict[str, Any]] = []
+    for found in rules_for_queue(aws.client("events", ref.region), ref.arn):
+        name = found.rule["Name"]
+        if isinstance(found.target, NotOurs):
+            ctx.warn(f"rule {name}: skipped: {found.target.reason}")
+        elif found.rule.get("EventPattern") or not found.rule.get("ScheduleExpression"):
+            ctx.warn(f"rule {name}: skipped: it is an event-pattern rule, not a schedule")
+        else:
+            rules.append(job_rule_to_config(found.rule, found.target, account=account.id, region=ref.region,
+                                            mask_env=mask_env))
+    doc: dict[str, Any] = {"region": ref.region, "rules": rules}
+    if args.format == "json":
+        ctx.out(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        from ecsched.config.export import to_yaml
+
+        ctx.out(to_yaml(doc).rstrip())
+    ctx.info(f"{len(rules)} job rule{'s' if len(rules) != 1 else ''} send to {ref.arn}")
     return 0

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsched.model import Schedule
 from ecsched.plan import Change, Live, Plan, make_plan
-from ecsched.sync import history
+from ecsched.sync import history, jobs
 from ecsched.sync.early import EarlyRead
 from ecsched.sync.options import Sink, Source, SyncOptions
 from ecsched.sync.read import Unread, describe, read_live
@@ -43,6 +43,11 @@ class Planned:
     # History rules a full --prune read with the schedules, per region (each read region has a key): those
     # regions need no listing of their own.
     history_seen: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # sqsjkr job rules (ecsched.sync.jobs): warnings per rule about its queue; apply --fix-queue-policy's
+    # policy writes, and the error that stopped them.
+    queue_notes: dict[str, list[str]] = field(default_factory=dict)
+    queue_fixed: list[str] = field(default_factory=list)
+    queue_error: str | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -149,6 +154,7 @@ def compute(source: Source, opts: SyncOptions, sink: Sink, *, on_read: OnRead | 
     early, aws, scope = prepare(source, opts, sink)
     planned = walk(scope, aws, opts, early, on_read=on_read)
     history.plan_into(planned, scope, aws, opts)
+    jobs.check_into(planned, aws, [s for s in scope.desired if s.name in scope.selected])
     return planned
 
 
@@ -221,6 +227,10 @@ def apply(source: Source, opts: SyncOptions, sink: Sink, *, on_result: Callable[
                 history.plan_into(planned, scope, aws, opts)
                 if planned.history is not None and planned.history.has_changes:
                     planned.history_outcome = history.apply(aws, planned.history)
+                skip = {r[0].name for r in results.values() if r[2] is not None}
+                skip |= {c.name for c in planned.plan.conflicts} | {u.name or "" for u in planned.unread}
+                jobs.check_into(planned, aws, [s for s in scope.desired if s.name in scope.selected],
+                                fix=opts.fix_queue_policy, skip=skip)
             except Exception as e:  # the lease was lost: stop, and report what was written
                 read_error = e
     ordered = sorted(results.values(), key=lambda r: (r[0].action == "delete", order.get(r[0].name, 0), r[0].name))

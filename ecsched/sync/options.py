@@ -27,6 +27,7 @@ class SyncOptions:
     changed_since: str | None = None  # a git REF
     parallel: int = DEFAULT_PARALLEL
     quota: float | str | None = None  # requests/s per API action; None: $ECSCHED_QUOTA or 50
+    fix_queue_policy: bool = False  # apply: let each job rule send to its queue (ecsched.sync.jobs)
 
     @property
     def patterns(self) -> list[str] | None:
