@@ -20,6 +20,7 @@ from typing import Any
 from ecsched import arns
 from ecsched.errors import EcschedError
 from ecsched.model import Schedule
+from ecsched.sqsjkr.target import JobTarget
 
 ACCOUNT = "123456789012"  # moto's default account
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -158,13 +159,17 @@ class Emulator:
         self.seeded += out
         return out
 
-    def seed(self, schedules: list[Schedule]) -> list[str]:
-        """Create what the schedules refer to. Idempotent. Returns a line per thing created."""
+    def seed(self, schedules: list[Schedule], *, lock_table: str | None = None) -> list[str]:
+        """Create what the schedules refer to. Idempotent. Returns a line per thing created. `lock_table`:
+        the config's sqsjkr lock table (`sqsjkr: {lockTable: ...}`), created with the job rules' queues."""
         first = len(self.seeded)
         done: set[tuple[str, str]] = set()
         for s in schedules:
             t = s.target
             region = s.region
+            if isinstance(t, JobTarget):
+                self._job_queue(s, t, lock_table, done)
+                continue
             ecs = self._client("ecs", region)
             cluster = arns.short(t.cluster_arn)
             if ("cluster", t.cluster_arn) not in done:
@@ -187,6 +192,27 @@ class Emulator:
                 self.seeded.append(f"queue {t.dead_letter_arn.rsplit(':', 1)[-1]}")
                 done.add(("sqs", t.dead_letter_arn))
         return self.seeded[first:]
+
+    def _job_queue(self, s: Schedule, t: JobTarget, lock_table: str | None, done: set[tuple[str, str]]) -> None:
+        """An sqsjkr job rule's queue (FIFO with content-based deduplication when its name says FIFO), its
+        policy letting the rule send, and the lock table when the config names one."""
+        from ecsched.sqsjkr.policy import fix_queue_policy
+        from ecsched.sqsjkr.sandbox import seed
+
+        region = t.queue_arn.split(":")[3]
+        name = t.queue_arn.rsplit(":", 1)[-1]
+        sqs = self._client("sqs", region)
+        rule_arn = f"arn:aws:events:{s.region}:{ACCOUNT}:rule/{s.name}"
+        if lock_table and ("table", f"{region}/{lock_table}") not in done:
+            seed(sqs, self._client("dynamodb", region), queue=name, table=lock_table, rule_arns=(rule_arn,))
+            self.seeded.append(f"sqsjkr lock table {lock_table} ({region})")
+            done.add(("table", f"{region}/{lock_table}"))
+        attrs = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if name.endswith(".fifo") else {}
+        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        fix_queue_policy(sqs, url, t.queue_arn, rule_arn)
+        if ("sqs", t.queue_arn) not in done:
+            self.seeded.append(f"queue {name} (its policy lets the job rules send)")
+            done.add(("sqs", t.queue_arn))
 
     def _register(self, region: str, family: str, containers: list[str], revisions: int) -> None:
         ecs = self._client("ecs", region)

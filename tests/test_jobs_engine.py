@@ -147,3 +147,45 @@ def test_diff_warns_and_apply_fix_queue_policy_adds_the_statement(aws: str, cli:
     assert policy["Statement"][0] == OTHER and len(policy["Statement"]) == 2
     clean = cli("-c", str(cfg), "diff")
     assert (clean.code, clean.out, clean.err) == (0, "", "")
+
+
+def test_the_emulator_seeds_a_job_rules_queue_and_the_lock_table(aws: str) -> None:
+    from ecsched.emulator import Emulator
+    from ecsched.sqsjkr.policy import allows_send
+
+    emu = Emulator(port=0, region=REGION)
+    emu.start()
+    try:
+        lines = emu.seed([job_schedule(), job_schedule("other-job"), job_schedule("fifo-job", "jobs.fifo")],
+                         lock_table="sqsjkr-lock")
+        assert lines == ["sqsjkr lock table sqsjkr-lock (us-east-1)",
+                         "queue sqsjkr-jobs (its policy lets the job rules send)",
+                         "queue jobs.fifo (its policy lets the job rules send)"]
+        sqs = client("sqs")
+        url = sqs.get_queue_url(QueueName="sqsjkr-jobs")["QueueUrl"]
+        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+        for rule in ("orders-export", "other-job"):
+            assert allows_send(policy, f"arn:aws:sqs:{REGION}:{ACCOUNT}:sqsjkr-jobs",
+                               f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}").allowed
+        fifo = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="jobs.fifo")["QueueUrl"],
+                                        AttributeNames=["All"])["Attributes"]
+        assert fifo["FifoQueue"] == "true" and fifo["ContentBasedDeduplication"] == "true"
+        keys = client("dynamodb").describe_table(TableName="sqsjkr-lock")["Table"]["KeySchema"]
+        assert keys == [{"AttributeName": "Id", "KeyType": "HASH"}, {"AttributeName": "Type", "KeyType": "RANGE"}]
+        emu.seed([job_schedule()], lock_table="sqsjkr-lock")  # again: no error, no second statement
+        again = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+        assert again == policy and len(json.loads(policy)["Statement"]) == 2
+    finally:
+        emu.stop()
+
+
+def test_without_a_lock_table_only_the_queue_is_seeded(aws: str) -> None:
+    from ecsched.emulator import Emulator
+
+    emu = Emulator(port=0, region=REGION)
+    emu.start()
+    try:
+        assert emu.seed([job_schedule()]) == ["queue sqsjkr-jobs (its policy lets the job rules send)"]
+        assert client("dynamodb").list_tables()["TableNames"] == []
+    finally:
+        emu.stop()

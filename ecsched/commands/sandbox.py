@@ -57,7 +57,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             emu.region = region = cfg.region  # a computed region: the commands will use this one
             emu.seed_inputs([], parameters, [region])
         if cfg:
-            for line in emu.seed(cfg.schedules(Account(ACCOUNT), region)):
+            sqsjkr = cfg.setting("sqsjkr")
+            table = sqsjkr.get("lockTable") if isinstance(sqsjkr, dict) else None
+            for line in emu.seed(cfg.schedules(Account(ACCOUNT), region), lock_table=table):
                 ctx.info(f"  seeded {line}")
         env = emu.environ()
         ctx.out("export " + " ".join(f"{k}={v}" for k, v in env.items()))
