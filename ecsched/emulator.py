@@ -130,6 +130,10 @@ class Emulator:
             os.environ.pop(k, None)
         os.environ.update(self.environ())
 
+    def client(self, service: str, region: str) -> Any:
+        """A client of the emulator (dummy credentials), whatever the environment says."""
+        return self._client(service, region)
+
     def _client(self, service: str, region: str) -> Any:
         import boto3
 

@@ -8,8 +8,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from ecsched.context import Context
+
+if TYPE_CHECKING:
+    from ecsched.emulator import Emulator
 
 HELP = "a guided tour (validate, diff, apply, pause, run, status, timeline) against an embedded AWS emulator"
 
@@ -44,6 +48,38 @@ def tour(pause: str, target: str) -> list[Step]:
     ]
 
 
+JOB_RULE = "orders-export"
+JOB_QUEUE = "sqsjkr-jobs"
+
+
+def job_config(region: str, cluster: str) -> str:
+    """A second file for the sqsjkr part of the tour: one job rule, under its own trackingId."""
+    return (f"region: {region}\ncluster: {cluster}\ntrackingId: ecsched-demo-jobs\nrules:\n"
+            f"  - name: {JOB_RULE}\n    description: export the orders (an sqsjkr job)\n"
+            f"    scheduleExpression: cron(0 * * * ? *)\n    queue: {JOB_QUEUE}\n    job:\n"
+            "      command: php artisan export:orders\n      lock_id: export-orders\n      life_time: 10m\n"
+            "      abort_if_locked: true\n")
+
+
+def job_tour() -> list[Step]:
+    return [
+        Step(f"an sqsjkr job rule (jobs.yaml): {JOB_RULE} sends a job to the queue {JOB_QUEUE}",
+             ["diff", "--exit-code"], 2),
+        Step("apply: create the job rule (disabled, target, enabled, as for a task)", ["apply"], 0),
+        Step(f"pause {JOB_RULE} in a pull request", ["disable", JOB_RULE, "--reason", "demo"], 0),
+        Step("apply: one DisableRule call", ["apply"], 0),
+        Step(f"run {JOB_RULE} now: the job is sent to the queue with its own event_id", ["run", "--rule", JOB_RULE],
+             0),
+    ]
+
+
+def jobs_in_model() -> bool:
+    """Whether this build reads sqsjkr job rules (`queue:` + `job:`) into the model."""
+    from ecsched.model import Schedule
+
+    return hasattr(Schedule, "job")
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched.arns import Account
     from ecsched.config import load
@@ -71,6 +107,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             names = cfg.rule_names()
             pause = args.pause or names[0]
             failed = _walk(ctx, config, tour(pause, args.run or pause))
+            if jobs_in_model():
+                failed += _jobs(ctx, emu, workdir, region, str(cfg.setting("cluster") or "default"))
         finally:
             emu.stop()
     finally:
@@ -80,13 +118,40 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return 1 if failed else 0
 
 
-def _walk(ctx: Context, config: str, steps: list[Step]) -> int:
+def _jobs(ctx: Context, emu: Emulator, workdir: str, region: str, cluster: str) -> int:
+    """The sqsjkr part: a job rule created, paused and run, and the message seen arriving in the queue
+    (peeked, so a worker would still get it). The number of steps that did not behave."""
+    from ecsched.arns import Account
+    from ecsched.config import load
+    from ecsched.emulator import ACCOUNT
+    from ecsched.sqsjkr.sandbox import peek
+
+    config = os.path.join(workdir, "jobs.yaml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(job_config(region, cluster))
+    for line in emu.seed(load([config]).schedules(Account(ACCOUNT), region)):
+        ctx.out(f"  seeded {line}")
+    failed = _walk(ctx, config, job_tour(), first=len(tour("", "")) + 1)
+    sqs = emu.client("sqs", region)
+    messages = peek(sqs, sqs.get_queue_url(QueueName=JOB_QUEUE)["QueueUrl"])
+    ctx.out("\n" + ctx.term.paint(f"== {len(tour('', '')) + len(job_tour()) + 1}. the job arrived in the queue "
+                                  f"{JOB_QUEUE} (peeked: a worker still gets it)", "heading"))
+    sent = [m for m in messages if f'"{JOB_RULE}:manual:' in m["Body"]]
+    for m in sent:
+        ctx.out(f"  message {m['MessageId']}: {m['Body']}")
+    if not sent:
+        ctx.error(f"no message from {JOB_RULE} in {JOB_QUEUE}")
+        failed += 1
+    return failed
+
+
+def _walk(ctx: Context, config: str, steps: list[Step], first: int = 1) -> int:
     """Run each step as a user would type it; the number of steps that exited otherwise than expected."""
     from ecsched.cli import main
 
     color = [] if ctx.color else ["--no-color"]
     failed = 0
-    for i, step in enumerate(steps, 1):
+    for i, step in enumerate(steps, first):
         ctx.out("\n" + ctx.term.paint(f"== {i}. {step.title}", "heading"))
         ctx.out(f"$ ecsched -c {os.path.basename(config)} {' '.join(step.argv)}")
         ctx.stdout.flush()
