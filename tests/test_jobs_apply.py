@@ -144,3 +144,30 @@ def test_an_untagged_job_rule_is_taken_only_with_adopt(aws: str, cli: Callable[.
     tags = {t["Key"]: t["Value"] for t in ev.list_tags_for_resource(ResourceARN=arn)["Tags"]}
     assert tags["ecschedule:tracking-id"] == "batch"
     assert cli("-c", cfg, "diff", "--exit-code").code == 0
+
+
+def test_a_job_rule_on_scheduler_gets_its_role_and_dedupe_placeholder(
+        aws: str, cli: Callable[..., Result], tmp_path: Path, calls: Counter[str]) -> None:
+    make_queue("jobs.fifo", content_dedup=True)
+    cfg = write(tmp_path, job_rule(queue="jobs.fifo", messageGroupId="exports", dedupe=True,
+                                   timezone="Asia/Tokyo"), backend="scheduler", role="sqsjkr-sender")
+    first = cli("-c", cfg, "apply")
+    assert first.code == 0, first.err
+    got = client("scheduler").get_schedule(Name="orders-export", GroupName="ecsched-batch")
+    t = got["Target"]
+    assert t["Arn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs.fifo"
+    assert t["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/sqsjkr-sender"
+    assert t["SqsParameters"] == {"MessageGroupId": "exports"}
+    assert json.loads(t["Input"])["scheduled_at"] == "<aws.scheduler.scheduled-time>"
+    assert got["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+    assert cli("-c", cfg, "diff", "--exit-code").code == 0
+    calls.clear()
+    assert cli("-c", cfg, "apply").code == 0
+    assert count_of(calls, WRITES | {"CreateSchedule", "UpdateSchedule"}) == 0, calls
+
+
+def test_a_job_rule_on_scheduler_without_a_role_is_refused(aws: str, cli: Callable[..., Result],
+                                                           tmp_path: Path) -> None:
+    cfg = write(tmp_path, job_rule(), backend="scheduler")
+    res = cli("-c", cfg, "validate")
+    assert res.code == 1 and "needs `role:`" in res.out + res.err
