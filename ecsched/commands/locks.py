@@ -42,7 +42,7 @@ def _config(ctx: Context) -> object | None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    if args.sqsjkr:
+    if getattr(args, "sqsjkr", False):
         from ecsched.commands._sqsjkr_locks import run_sqsjkr
 
         return run_sqsjkr(args, ctx, _config(ctx))
