@@ -44,9 +44,15 @@ def toggle(args: argparse.Namespace, ctx: Context, *, pausing: bool) -> int:
     from ecsched.config import expand_paths
 
     paths = expand_paths(ctx.config_paths)
-    edits = edit.set_disabled(paths, list(args.names), pausing, reason=getattr(args, "reason", None),
-                              resolve=_resolver(ctx, paths))
-    named = [n for fe in edits for n in [*(e.name for e in fe.edits), *fe.unchanged]]
+    try:
+        edits = edit.set_disabled(paths, list(args.names), pausing, reason=getattr(args, "reason", None),
+                                  resolve=_resolver(ctx, paths))
+        named = [n for fe in edits for n in [*(e.name for e in fe.edits), *fe.unchanged]]
+    except edit.NotRewritten as e:
+        if not args.now:  # a generated Jsonnet rule: the message says how to pause it in the source
+            raise
+        ctx.warn(str(e))  # --now still flips it live; the file is left for the author
+        edits, named = [], list(e.names)
     flips: list[tuple[Backend, Schedule, Live]] = []
     if args.now:
         flips = _live_targets(ctx, named, pausing)  # refusals surface here, before anything is written
