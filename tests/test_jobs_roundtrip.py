@@ -3,7 +3,6 @@ both backends) are applied to moto, then diff is empty and a second apply makes 
 
 from __future__ import annotations
 
-import json
 import string
 from collections import Counter
 from collections.abc import Callable
@@ -13,8 +12,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ACCOUNT, REGION, Result, client, count_of, moto_reset
+from tests.conftest import ACCOUNT, REGION, Result, client, moto_reset
 from tests.test_backend_rules import WRITES
+from tests.test_roundtrip_property import assert_round_trip
 
 SCHEDULER_WRITES = WRITES | {"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "CreateScheduleGroup"}
 ident = st.text(string.ascii_lowercase + string.digits + "-", min_size=1, max_size=12)
@@ -76,15 +76,4 @@ def test_job_rules_apply_then_diff_is_empty_and_reapply_writes_nothing(
     for q in ("jobs", "dlq"):
         sqs.create_queue(QueueName=q)
     sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})
-    path = tmp_path / "ecsched.json"
-    path.write_text(json.dumps(doc))
-    checked = cli("-c", str(path), "validate")
-    assert checked.code == 0, checked.out + checked.err
-    first = cli("-c", str(path), "apply")
-    assert first.code == 0, first.err
-    diff = cli("-c", str(path), "diff", "--exit-code", "--format", "json")
-    assert diff.code == 0, diff.out
-    calls.clear()
-    again = cli("-c", str(path), "apply")
-    assert again.code == 0
-    assert count_of(calls, SCHEDULER_WRITES) == 0, calls
+    assert_round_trip(cli, calls, tmp_path, doc, SCHEDULER_WRITES)

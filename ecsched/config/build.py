@@ -137,20 +137,27 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
         if retry else None,
         dedupe=bool(r.get("dedupe")),
     )
+    return _schedule(f, i, r, setting, target, region, tracking_id)
+
+
+def _schedule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, target: EcsTarget | JobTarget, region: str,
+              tracking_id: str) -> Schedule:
+    """The rule around its target: the expression (a `timezone:` cron made UTC on rules), the backend."""
     backend = setting("backend") or "rules"
     tz = setting("timezone")
     expr = expressions.parse(str(r["scheduleExpression"]), allow_at=(backend == "scheduler"))
-    if backend != "scheduler":
-        local_expression = None
-        if tz and str(tz) != "UTC":
-            local_expression = f"{expr.text} {tz}"
-            expr = expressions.to_utc_cron(expr, str(tz))
-        return Schedule(
-            name=name, expression=expr.text, target=target, region=region,
-            description=str(r.get("description") or ""), enabled=not r.get("disabled"), backend="rules",
-            tracking_id=tracking_id, source=Location(f.path, where.get("line")), local_expression=local_expression,
-        )
-    return _scheduler_rule(f, i, r, setting, expr.text, str(tz or "UTC"), target, region, tracking_id)
+    if backend == "scheduler":
+        return _scheduler_rule(f, i, r, setting, expr.text, str(tz or "UTC"), target, region, tracking_id)
+    local_expression = None
+    if tz and str(tz) != "UTC":
+        local_expression = f"{expr.text} {tz}"
+        expr = expressions.to_utc_cron(expr, str(tz))
+    return Schedule(
+        name=str(r["name"]), expression=expr.text, target=target, region=region,
+        description=str(r.get("description") or ""), enabled=not r.get("disabled"), backend="rules",
+        tracking_id=tracking_id, source=Location(f.path, f.where(("rules", i)).get("line")),
+        local_expression=local_expression,
+    )
 
 
 def _job_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, account: Account, region: str) -> Schedule:
@@ -170,19 +177,7 @@ def _job_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, account: A
                                    "sqs:SendMessage to the queue)", rule=name, **where)])
     target = job_target_from_rule(r, account=account.id, region=region, partition=account.partition,
                                   role_arn=arns.role_arn(role, account) if role else None)
-    tz = setting("timezone")
-    expr = expressions.parse(str(r["scheduleExpression"]), allow_at=(backend == "scheduler"))
-    if backend == "scheduler":
-        return _scheduler_rule(f, i, r, setting, expr.text, str(tz or "UTC"), target, region, tracking_id)
-    local_expression = None
-    if tz and str(tz) != "UTC":
-        local_expression = f"{expr.text} {tz}"
-        expr = expressions.to_utc_cron(expr, str(tz))
-    return Schedule(
-        name=name, expression=expr.text, target=target, region=region,
-        description=str(r.get("description") or ""), enabled=not r.get("disabled"), backend="rules",
-        tracking_id=tracking_id, source=Location(f.path, where.get("line")), local_expression=local_expression,
-    )
+    return _schedule(f, i, r, setting, target, region, tracking_id)
 
 
 def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expression: str, tz: str,
