@@ -171,3 +171,32 @@ def test_a_job_rule_on_scheduler_without_a_role_is_refused(aws: str, cli: Callab
     cfg = write(tmp_path, job_rule(), backend="scheduler")
     res = cli("-c", cfg, "validate")
     assert res.code == 1 and "needs `role:`" in res.out + res.err
+
+
+def test_a_batch_moved_from_ecs_to_sqsjkr_keeps_one_target(aws: str, cli: Callable[..., Result],
+                                                            tmp_path: Path) -> None:
+    """The same rule name, an ECS task before and a job after: PutTargets replaces the target (same id)."""
+    from tests.conftest import seed_ecs
+
+    seed_ecs("api", ("export",))
+    make_queue()
+    ecs_rule = {"name": "orders-export", "scheduleExpression": "cron(0 * * * ? *)", "taskDefinition": "export"}
+    cfg = write(tmp_path, ecs_rule, cluster="api")
+    assert cli("-c", cfg, "apply").code == 0
+    cfg = write(tmp_path, job_rule(), cluster="api")
+    moved = cli("-c", cfg, "apply")
+    assert moved.code == 0, moved.err
+    (t,) = targets("orders-export")
+    assert t["Arn"] == QUEUE_ARN and "EcsParameters" not in t
+    assert cli("-c", cfg, "diff", "--exit-code").code == 0
+
+
+def test_a_job_changed_outside_ecsched_is_drift(aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
+    make_queue()
+    cfg = write(tmp_path, job_rule())
+    assert cli("-c", cfg, "apply").code == 0
+    client("events").put_targets(Rule="orders-export", Targets=[{"Id": "orders-export", "Arn": QUEUE_ARN,
+                                                                 "Input": json.dumps({"command": "rm -rf /"})}])
+    diff = cli("-c", cfg, "diff", "--format", "json")
+    (ch,) = json.loads(diff.out)["changes"]
+    assert ch["action"] == "update" and ch["drift"] is True

@@ -92,3 +92,11 @@ def test_ecs_options_on_a_job_rule_are_refused(aws: str, cli: Callable[..., Resu
     cfg = write(tmp_path, job_rule())
     res = cli("-c", cfg, "run", "--rule", "orders-export", "--count", "2")
     assert res.code == 125 and "--count" in res.err
+
+
+def test_run_of_a_job_whose_queue_is_missing_is_one_clear_error(
+        aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
+    cfg = write(tmp_path, job_rule())
+    res = cli("-c", cfg, "run", "--rule", "orders-export")
+    assert res.code == 125
+    assert "queue sqsjkr-jobs does not exist" in res.err and "Traceback" not in res.err

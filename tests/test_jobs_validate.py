@@ -37,6 +37,7 @@ rules:
   - name: nojob
     scheduleExpression: rate(1 hour)
     queue: q
+    role: sender
   - name: ecs-without-task
     scheduleExpression: rate(1 hour)
     cluster: api
@@ -65,6 +66,7 @@ def test_bad_job_bodies_are_located_errors(cli: Callable[..., Result], tmp_path:
         assert any(f"ecsched.yaml:{line}:" in x and f"rule {rule}:" in x and text in x for x in lines), (line, text)
     assert any("rule ecs-without-task" in x and "taskDefinition" in x for x in lines)  # an ECS rule still needs it
     assert "job.colour: sqsjkr ignores this field" in res.err  # a warning, not an error
+    assert "ecsched.yaml:28:5: rule nojob: role is ignored" in res.err
 
 
 def test_a_good_job_rule_validates_offline(cli: Callable[..., Result], tmp_path: Path) -> None:

@@ -57,6 +57,10 @@ def job_checks(f: ConfigFile, i: int, r: dict[str, Any], top: dict[str, Any]) ->
         if key in r:
             errors.append(Problem(f"{key} applies to ECS task rules; a job rule (queue + job) sends a message, "
                                   "remove it", rule=name, **f.where(("rules", i, key))))
+    if backend == "rules" and r.get("role"):
+        warnings.append(Problem("role is ignored: an SQS target on the rules backend takes no role (the queue "
+                                "policy lets the rule send; see `apply --fix-queue-policy`)", rule=name,
+                                **f.where(("rules", i, "role"))))
     if backend == "scheduler" and not (r.get("role") or top.get("role")):
         errors.append(Problem("a job rule on backend: scheduler needs `role:` (a role that may sqs:SendMessage "
                               "to the queue)", rule=name, **f.where(("rules", i))))
