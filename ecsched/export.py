@@ -11,11 +11,13 @@ from typing import Any
 
 from ecsched import arns
 from ecsched.arns import Account
-from ecsched.model import Schedule
+from ecsched.model import EcsTarget, Schedule
 
 
 def schedule_to_config(s: Schedule, *, short: Account | None = None, mask: bool = True) -> dict[str, Any]:
     t = s.target
+    if not isinstance(t, EcsTarget):
+        return _job_to_config(s, short=short, mask=mask)
     def name(arn: str) -> str:
         return arns.short(arn, short, s.region) if short else arn
 
@@ -97,6 +99,29 @@ def schedule_to_config(s: Schedule, *, short: Account | None = None, mask: bool 
         out["tags"] = dict(t.tags)
     if t.dedupe:
         out["dedupe"] = True
+    _backend_keys(s, out)
+    return out
+
+
+def _job_to_config(s: Schedule, *, short: Account | None, mask: bool) -> dict[str, Any]:
+    """A job rule in the file's spelling (docs/sqsjkr.md). Without `short` (diffs), the queue stays an ARN."""
+    from ecsched.sqsjkr.rule import job_rule_to_config
+
+    t = s.job
+    assert t is not None
+    described = {"Name": s.name, "Description": s.description, "ScheduleExpression": s.expression,
+                 "State": "ENABLED" if s.enabled else "DISABLED"}
+    out = job_rule_to_config(described, t, account=short.id if short else "", region=s.region if short else "",
+                             mask_env=_mask_env if mask else None)
+    if s.backend != "rules":
+        out.pop("targetId", None)  # a schedule's one target has no id of its own
+        if t.role_arn:
+            out["role"] = arns.short(t.role_arn, short, s.region) if short else t.role_arn
+    _backend_keys(s, out)
+    return out
+
+
+def _backend_keys(s: Schedule, out: dict[str, Any]) -> None:
     if s.backend != "rules":
         out["backend"] = s.backend
         if s.timezone and s.timezone != "UTC":
@@ -107,7 +132,6 @@ def schedule_to_config(s: Schedule, *, short: Account | None = None, mask: bool 
                           ("actionAfterCompletion", s.action_after_completion), ("scheduleGroup", s.schedule_group)):
             if text:
                 out[key] = text
-    return out
 
 
 def _mask_env(env: dict[str, str]) -> dict[str, Any]:

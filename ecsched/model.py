@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ecsched.sqsjkr.target import JobTarget
+
 Backend = Literal["rules", "scheduler"]
 
 # Tag that marks a rule as ours; it is ecschedule's own, so rules it created are owned as-is.
@@ -77,6 +79,13 @@ def normalize_retry(rp: RetryPolicy | None) -> RetryPolicy | None:
     return None if full == RetryPolicy(DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE) else full
 
 
+def normalize_job_retry(t: JobTarget) -> JobTarget:
+    """A Scheduler job target's retry policy as `normalize_retry` makes it (all-default: none)."""
+    rp = normalize_retry(RetryPolicy(t.maximum_retry_attempts, t.maximum_event_age_in_seconds))
+    return replace(t, maximum_retry_attempts=rp.maximum_retry_attempts if rp else None,
+                   maximum_event_age_in_seconds=rp.maximum_event_age_in_seconds if rp else None)
+
+
 @dataclass(frozen=True)
 class PlacementConstraint:
     type: str
@@ -116,11 +125,15 @@ class EcsTarget:
     dedupe: bool = False
 
 
+# An ECS task, or an sqsjkr job sent to an SQS queue (docs/sqsjkr.md).
+Target = EcsTarget | JobTarget
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
     expression: str  # canonical text, e.g. "cron(0 18 * * ? *)"
-    target: EcsTarget
+    target: Target
     region: str
     description: str = ""
     enabled: bool = True
@@ -137,6 +150,26 @@ class Schedule:
     # On the rules backend a `timezone:` cron is converted to UTC; the form as written, for display.
     local_expression: str | None = field(default=None, compare=False)
     source: Location | None = field(default=None, compare=False)
+
+    @property
+    def ecs(self) -> EcsTarget | None:
+        """The ECS target; None for an sqsjkr job rule."""
+        return self.target if isinstance(self.target, EcsTarget) else None
+
+    @property
+    def job(self) -> JobTarget | None:
+        """The sqsjkr job target; None for an ECS task rule."""
+        return self.target if isinstance(self.target, JobTarget) else None
+
+    @property
+    def cluster_arn(self) -> str | None:
+        """The ECS cluster the rule runs on; None for a job rule."""
+        return self.target.cluster_arn if isinstance(self.target, EcsTarget) else None
+
+    @property
+    def target_arn(self) -> str:
+        """What the target points at (cluster or queue): ListRuleNamesByTarget's key for reads and prune."""
+        return self.target.cluster_arn if isinstance(self.target, EcsTarget) else self.target.queue_arn
 
     def with_enabled(self, enabled: bool) -> Schedule:
         return replace(self, enabled=enabled)
@@ -184,6 +217,12 @@ def to_plain(s: Schedule) -> dict[str, Any]:
     d = asdict(s)
     for k in ("tracking_id", "source", "local_expression"):
         d.pop(k, None)
+    if isinstance(s.target, JobTarget):
+        # Jobs are equal as sqsjkr reads them: 600 and "10m" are one life_time, one fingerprint.
+        from ecsched.sqsjkr.job import life_time_ns
+
+        d["target"]["job"]["life_time"] = life_time_ns(s.target.job.life_time)
+        d["target"]["kind"] = "sqsjkr"
     return d
 
 

@@ -55,14 +55,18 @@ def owns(s: Schedule, lv: Live) -> bool:
     name (it wrote a fingerprint too, which ecschedule never does)."""
     if same_owner(lv.tracking_id, s.tracking_id, s.region):
         return True
-    legacy = cluster_name(s.target.cluster_arn)
+    if s.cluster_arn is None:  # job rules: no earlier ecsched tagged them by cluster name
+        return False
+    legacy = cluster_name(s.cluster_arn)
     return bool(lv.fingerprint) and lv.tracking_id == legacy
 
 
 def found(lv: Live) -> str:
     """What the live rule holds, in words, for messages."""
     if lv.schedule is not None:
-        return f"its one target is an ECS task on {lv.schedule.target.cluster_arn}"
+        if lv.schedule.cluster_arn is None:
+            return f"its one target is an sqsjkr job sent to {lv.schedule.target_arn}"
+        return f"its one target is an ECS task on {lv.schedule.cluster_arn}"
     if not lv.target_ids:
         return "it has no target"
     if len(lv.target_ids) > 1:
@@ -72,11 +76,14 @@ def found(lv: Live) -> str:
 
 def untagged_mismatch(s: Schedule, lv: Live) -> str | None:
     """None when an untagged live rule is one that ecschedule before v0.10 (which wrote no tag) would have
-    made from `s`: its only target is an ECS task on the file's cluster. Otherwise what differs."""
+    made from `s`: its only target is an ECS task on the file's cluster. Otherwise what differs.
+    ecschedule never wrote job rules: an untagged one is taken only with --adopt."""
     if lv.schedule is None:
         return found(lv)
-    if lv.schedule.target.cluster_arn != s.target.cluster_arn:
-        return f"its ECS target runs on {lv.schedule.target.cluster_arn}, not on this file's {s.target.cluster_arn}"
+    if s.cluster_arn is None or lv.schedule.cluster_arn is None:
+        return found(lv)  # never taken without --adopt
+    if lv.schedule.cluster_arn != s.cluster_arn:
+        return f"its ECS target runs on {lv.schedule.cluster_arn}, not on this file's {s.cluster_arn}"
     return None
 
 
@@ -90,7 +97,8 @@ def not_ours(s: Schedule, lv: Live, adopt: bool) -> str:
     what = untagged_mismatch(s, lv) or found(lv)
     head = f"it has no {TRACKING_TAG} tag and {what}"
     if lv.schedule is None and lv.target_ids:
-        return (f"{head}. ecsched manages rules whose one target is an ECS task, so even --adopt leaves it "
+        return (f"{head}. ecsched manages rules whose one target is an ECS task or an sqsjkr job, so even --adopt "
+                "leaves it "
                 "alone: rename the rule in the file, or delete the live rule")
     if adopt:
         return head

@@ -119,7 +119,7 @@ def test_an_untagged_rule_ecschedule_wrote_is_adopted_with_one_tag_resource(
 @pytest.mark.parametrize(("shape", "found"), [
     ("other cluster", "its ECS target runs on arn:aws:ecs:us-east-1:123456789012:cluster/other"),
     ("two targets", "it has 2 targets"),
-    ("sqs target", "its target is not an ECS task (arn:aws:sqs:us-east-1:123456789012:q)"),
+    ("sqs target", "it sends the whole event, not a job body"),
 ])
 def test_an_untagged_rule_of_another_shape_is_a_conflict_that_says_what_it_found(
         aws: str, cli: Callable[..., Result], tmp_path: Path, shape: str, found: str) -> None:

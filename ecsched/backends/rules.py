@@ -27,13 +27,16 @@ from ecsched.model import (
     APPLYING_TAG,
     FINGERPRINT_TAG,
     TRACKING_TAG,
+    EcsTarget,
     Live,
     Schedule,
+    Target,
     dedupe_overrides,
     input_json,
 )
 from ecsched.ownership import owned_by_any
 from ecsched.plan import Change
+from ecsched.sqsjkr.target import NotOurs, is_sqs_target, job_target_from_rule_target, rule_target_params
 
 NO_TARGETS = "it has no targets"
 # Up to this many rules in scope (a --changed-since PR), DescribeRule each instead of ListRules pages.
@@ -58,11 +61,14 @@ def put_rule_params(s: Schedule, state: str | None = None) -> dict[str, Any]:
 
 
 def dedupe_template(s: Schedule) -> str:
+    assert isinstance(s.target, EcsTarget)
     return json.dumps(dedupe_overrides(s.target, s.name, "<time>"), separators=(",", ":"), ensure_ascii=False)
 
 
 def target_params(s: Schedule) -> dict[str, Any]:
     t = s.target
+    if not isinstance(t, EcsTarget):
+        return rule_target_params(t)  # an sqsjkr job: the queue, no role (docs/sqsjkr.md)
     out: dict[str, Any] = {"Id": t.target_id, "Arn": t.cluster_arn, "RoleArn": t.role_arn,
                            "EcsParameters": ecs_parameters(t)}
     if t.dedupe:
@@ -102,11 +108,19 @@ def live_from_aws(rule: dict[str, Any], targets: list[dict[str, Any]], tags: dic
     if not targets:
         return unmanaged(NO_TARGETS)
     if len(targets) > 1:
-        return unmanaged(f"it has {len(targets)} targets (ecsched manages rules with one ECS target)")
-    if "EcsParameters" not in targets[0]:
-        return unmanaged(f"its target is not an ECS task ({targets[0].get('Arn', '?')})")
+        return unmanaged(f"it has {len(targets)} targets (ecsched manages rules with one ECS or sqsjkr target)")
+    sqs = is_sqs_target(targets[0])
+    if not sqs and "EcsParameters" not in targets[0]:
+        return unmanaged(f"its target is not an ECS task nor an sqsjkr queue ({targets[0].get('Arn', '?')})")
+    target: Target
+    if sqs:
+        job = job_target_from_rule_target(targets[0])
+        if isinstance(job, NotOurs):
+            return unmanaged(job.reason)
+        target = job
     try:
-        target = target_from_aws(targets[0])
+        if not sqs:
+            target = target_from_aws(targets[0])
         expr = expressions.parse(rule["ScheduleExpression"]).text
     except (ValueError, KeyError, TypeError, AttributeError) as e:  # any shape we do not write: not ours to model
         return unmanaged(str(e))

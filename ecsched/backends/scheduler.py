@@ -27,15 +27,24 @@ from ecsched.model import (
     DEFAULT_EVENT_AGE,
     DEFAULT_RETRY_ATTEMPTS,
     TRACKING_TAG,
+    EcsTarget,
     Live,
     RetryPolicy,
     Schedule,
     dedupe_overrides,
+    normalize_job_retry,
     normalize_retry,
     overrides,
 )
 from ecsched.ownership import same_owner
 from ecsched.plan import Change
+from ecsched.sqsjkr.target import (
+    JobTarget,
+    NotOurs,
+    is_sqs_target,
+    job_target_from_schedule_target,
+    scheduler_target_params,
+)
 
 # dedupe: Scheduler substitutes this context attribute into the Input at each invocation.
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -47,6 +56,7 @@ DEFAULT_GROUP = "default"
 
 def input_text(s: Schedule) -> str | None:
     """The target's Input: RunTask overrides, with the dedupe variables when asked. None when empty."""
+    assert isinstance(s.target, EcsTarget)
     ov = dedupe_overrides(s.target, s.name, SCHEDULED_TIME) if s.target.dedupe else overrides(s.target)
     if not ov:
         return None
@@ -55,6 +65,8 @@ def input_text(s: Schedule) -> str | None:
 
 def target_params(s: Schedule) -> dict[str, Any]:
     t = s.target
+    if not isinstance(t, EcsTarget):
+        return scheduler_target_params(t, default_retry=(DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE))
     ecs = ecs_parameters(t, scheduler=True)
     rp = normalize_retry(t.retry_policy) or RetryPolicy(DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE)
     out: dict[str, Any] = {
@@ -129,8 +141,14 @@ def live_from_aws(raw: dict[str, Any], tracking_id: str | None, region: str) -> 
     base: dict[str, Any] = {"name": name, "tracking_id": tracking_id, "backend": "scheduler", "region": region,
                             "enabled": raw.get("State", "ENABLED") != "DISABLED", "target_ids": (name,)}
     t = raw.get("Target") or {}
+    if is_sqs_target(t):
+        job = job_target_from_schedule_target(t, target_id=name)
+        if isinstance(job, NotOurs):
+            return Live(schedule=None, unmanaged=job.reason, **base)
+        return _schedule(raw, normalize_job_retry(job), tracking_id, region, base)
     if "EcsParameters" not in t:
-        return Live(schedule=None, unmanaged=f"its target is not an ECS task ({t.get('Arn', '?')})", **base)
+        return Live(schedule=None, unmanaged=f"its target is not an ECS task nor an sqsjkr queue "
+                                             f"({t.get('Arn', '?')})", **base)
     try:
         data = json.loads(t.get("Input") or "{}")
     except json.JSONDecodeError:
@@ -144,12 +162,21 @@ def live_from_aws(raw: dict[str, Any], tracking_id: str | None, region: str) -> 
     }
     try:
         target = target_from_aws(as_rule)
-        expr = expressions.parse(raw["ScheduleExpression"], allow_at=True).text
     except (ValueError, KeyError) as e:
         return Live(schedule=None, unmanaged=str(e), **base)
     rp = t.get("RetryPolicy")
     retry = RetryPolicy(rp.get("MaximumRetryAttempts"), rp.get("MaximumEventAgeInSeconds")) if rp else None
     target = replace(target, dedupe=dedupe, retry_policy=normalize_retry(retry))
+    return _schedule(raw, target, tracking_id, region, base)
+
+
+def _schedule(raw: dict[str, Any], target: EcsTarget | JobTarget, tracking_id: str | None, region: str,
+              base: dict[str, Any]) -> Live:
+    name = raw["Name"]
+    try:
+        expr = expressions.parse(raw["ScheduleExpression"], allow_at=True).text
+    except (ValueError, KeyError) as e:
+        return Live(schedule=None, unmanaged=str(e), **base)
     window = raw.get("FlexibleTimeWindow") or {}
     action = raw.get("ActionAfterCompletion")
     schedule = Schedule(

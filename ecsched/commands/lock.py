@@ -54,11 +54,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="how long a scheduled time stays recorded as run (default 7d)")
     p.add_argument("--create-table", action="store_true",
                    help="create the lock table if missing (on-demand, TTL on expires_at); idempotent")
+    p.add_argument("--sqsjkr-table", metavar="T",
+                   help="keep the lease in sqsjkr's lock table and key layout instead, so that a worker job "
+                        "with `lock_id: KEY` and this command exclude each other (docs/sqsjkr.md); no "
+                        "--scheduled-time, no --create-table")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                    help="the command to run under the lock")
 
 
 def table_for(args: argparse.Namespace, ctx: Context, lease: float, region_hint: str | None = None) -> LockTable:
+    if getattr(args, "sqsjkr_table", None):
+        return _sqsjkr_table(args, ctx, lease, region_hint)
     config = ctx.config if getattr(ctx.args, "config", None) or os.path.exists(DEFAULT_CONFIG) else None
     name = resolve_table(args.table, config, exit_code=EXIT_NOT_RUN)
     # Outside ECS's environment, the task ARN still says which region we run in.
@@ -67,6 +73,21 @@ def table_for(args: argparse.Namespace, ctx: Context, lease: float, region_hint:
         return open_table(ctx.aws(region_hint if use_hint else None), name, lease)
     except EcschedError as e:
         raise EcschedError(str(e), exit_code=EXIT_NOT_RUN) from e
+
+
+def _sqsjkr_table(args: argparse.Namespace, ctx: Context, lease: float, region_hint: str | None) -> LockTable:
+    from ecsched.lock.sqsjkr_table import SqsjkrLockTable
+    from ecsched.lock.table import dynamodb_client
+
+    if args.table or args.create_table:
+        raise EcschedError("--sqsjkr-table uses sqsjkr's own table: drop --table and --create-table",
+                           exit_code=EXIT_NOT_RUN)
+    if args.scheduled_time or os.environ.get("ECSCHED_SCHEDULED_TIME"):
+        raise EcschedError("--sqsjkr-table: sqsjkr's lock table has no place for scheduled-time records; drop "
+                           "--scheduled-time (and `dedupe`, which sets ECSCHED_SCHEDULED_TIME)", exit_code=EXIT_NOT_RUN)
+    use_hint = region_hint and not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    aws = ctx.aws(region_hint if use_hint else None)
+    return SqsjkrLockTable(dynamodb_client(aws, lease), args.sqsjkr_table, aws.region)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -16,8 +16,8 @@ HELP = "list held locks (key, owner, since, expires), or force-release one: `loc
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = ("%(prog)s [--table T] [--format text|json] [--all]\n"
-               "       %(prog)s release KEY [--table T] [--yes]")
+    p.usage = ("%(prog)s [--sqsjkr] [--table T] [--format text|json] [--all]\n"
+               "       %(prog)s release KEY [--sqsjkr] [--table T] [--yes]")
     p.add_argument("action", nargs="?", choices=["list", "release"], default="list",
                    help="list (default) or release")
     p.add_argument("key", nargs="?", help="with release: the lock key")
@@ -27,6 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true",
                    help="also expired leases and the records of scheduled times already run")
     p.add_argument("-y", "--yes", action="store_true", help="release without asking")
+    p.add_argument("--sqsjkr", action="store_true",
+                   help="sqsjkr's lock table instead (default: the config's sqsjkr.lockTable): list its lock "
+                        "items, or release a leftover one only while it holds the event shown")
 
 
 def _table(args: argparse.Namespace, ctx: Context) -> LockTable:
@@ -34,7 +37,15 @@ def _table(args: argparse.Namespace, ctx: Context) -> LockTable:
     return open_table(ctx.aws(), resolve_table(args.table, config, exit_code=1), 60.0)
 
 
+def _config(ctx: Context) -> object | None:
+    return ctx.config() if getattr(ctx.args, "config", None) or os.path.exists(DEFAULT_CONFIG) else None
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if getattr(args, "sqsjkr", False):
+        from ecsched.commands._sqsjkr_locks import run_sqsjkr
+
+        return run_sqsjkr(args, ctx, _config(ctx))
     if args.action == "release":
         return _release(args, ctx)
     if args.key:

@@ -20,7 +20,8 @@ from ecsched.errors import EcschedError
 if TYPE_CHECKING:
     from ecsched.run.output import TermOutput
 
-HELP = "run a rule's task now, exactly as scheduled, and follow it to the end (exit code = the task's)"
+HELP = ("run a rule's task now, exactly as scheduled, and follow it to the end (exit code = the task's); "
+        "an sqsjkr job rule sends its job (--wait follows it)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,6 +49,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "task and exits 125, naming it (default: 10m)")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: one result object on stdout (logs go to stderr)")
+    job = p.add_argument_group("sqsjkr job rules (docs/sqsjkr.md)")
+    job.add_argument("--wait", action="store_true",
+                     help="follow the job through sqsjkr's lock item and the worker's log; exit with its status "
+                          "(124 on --timeout, 125 when it ended but its status cannot be known)")
+    job.add_argument("--lock-table", metavar="T", help="sqsjkr's lock table (default: the config's sqsjkr.lockTable)")
+    job.add_argument("--log-group", metavar="G",
+                     help="the workers' log group (default: the config's sqsjkr.logGroup)")
+    job.add_argument("--settle", metavar="DURATION", default="15s",
+                     help="after the lock's release, how long a failure line may take to arrive (default 15s)")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                    help="the main container's command, as separate arguments")
 
@@ -120,6 +130,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             raise _unknown_rule(args.rule, names)
         aws = ctx.aws(cfg.region)
         schedule = next(s for s in cfg.schedules(aws.account(), aws.region) if s.name == args.rule)
+        if schedule.job is not None:
+            from ecsched.commands._run_job import run_job_rule
+
+            return run_job_rule(args, ctx, cfg, aws, schedule, command is not None or bool(env))
         adj = Adjustments(command=command, env=env, container=args.container, count=args.count)
         request, td = prepare(schedule, aws, adj, task_definition=args.task_definition, dry_run=args.dry_run,
                               warn=out.warn)

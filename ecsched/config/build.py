@@ -24,6 +24,7 @@ from ecsched.model import (
     overrides_of,
 )
 from ecsched.ownership import cluster_name, tracking_id_of
+from ecsched.sqsjkr.target import JobTarget
 
 
 def env_value(v: Any) -> str:
@@ -90,6 +91,8 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
     if not region:
         raise ConfigError([Problem("no region: set `region:` in the file, pass --region, or set AWS_REGION",
                                    rule=name, **where)])
+    if "queue" in r or "job" in r:
+        return _job_rule(f, i, r, setting, account, str(region))
     cluster = setting("cluster")
     if not cluster:
         raise ConfigError([Problem("no cluster: set `cluster:` at the top level or on the rule", rule=name, **where)])
@@ -134,34 +137,61 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
         if retry else None,
         dedupe=bool(r.get("dedupe")),
     )
+    return _schedule(f, i, r, setting, target, region, tracking_id)
+
+
+def _schedule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, target: EcsTarget | JobTarget, region: str,
+              tracking_id: str) -> Schedule:
+    """The rule around its target: the expression (a `timezone:` cron made UTC on rules), the backend."""
     backend = setting("backend") or "rules"
     tz = setting("timezone")
     expr = expressions.parse(str(r["scheduleExpression"]), allow_at=(backend == "scheduler"))
-    if backend != "scheduler":
-        local_expression = None
-        if tz and str(tz) != "UTC":
-            local_expression = f"{expr.text} {tz}"
-            expr = expressions.to_utc_cron(expr, str(tz))
-        return Schedule(
-            name=name, expression=expr.text, target=target, region=region,
-            description=str(r.get("description") or ""), enabled=not r.get("disabled"), backend="rules",
-            tracking_id=tracking_id, source=Location(f.path, where.get("line")), local_expression=local_expression,
-        )
-    return _scheduler_rule(f, i, r, setting, expr.text, str(tz or "UTC"), target, region, tracking_id)
+    if backend == "scheduler":
+        return _scheduler_rule(f, i, r, setting, expr.text, str(tz or "UTC"), target, region, tracking_id)
+    local_expression = None
+    if tz and str(tz) != "UTC":
+        local_expression = f"{expr.text} {tz}"
+        expr = expressions.to_utc_cron(expr, str(tz))
+    return Schedule(
+        name=str(r["name"]), expression=expr.text, target=target, region=region,
+        description=str(r.get("description") or ""), enabled=not r.get("disabled"), backend="rules",
+        tracking_id=tracking_id, source=Location(f.path, f.where(("rules", i)).get("line")),
+        local_expression=local_expression,
+    )
+
+
+def _job_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, account: Account, region: str) -> Schedule:
+    """An sqsjkr job rule (docs/sqsjkr.md): the target is the queue, the job its body. No cluster needed."""
+    from ecsched.sqsjkr.rule import job_target_from_rule
+
+    name = str(r["name"])
+    where = f.where(("rules", i))
+    tracking_id = tracking_id_of(f.data, r)
+    if not tracking_id:
+        raise ConfigError([Problem("no trackingId: a file of sqsjkr job rules needs `trackingId:` (or `cluster:`) "
+                                   "at the top level, to own its rules", rule=name, **where)])
+    backend = setting("backend") or "rules"
+    role = setting("role") if backend == "scheduler" else None
+    if backend == "scheduler" and not role:
+        raise ConfigError([Problem("a job rule on backend: scheduler needs `role:` (a role that may "
+                                   "sqs:SendMessage to the queue)", rule=name, **where)])
+    target = job_target_from_rule(r, account=account.id, region=region, partition=account.partition,
+                                  role_arn=arns.role_arn(role, account) if role else None)
+    return _schedule(f, i, r, setting, target, region, tracking_id)
 
 
 def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expression: str, tz: str,
-                    target: EcsTarget, region: str, tracking_id: str) -> Schedule:
+                    target: EcsTarget | JobTarget, region: str, tracking_id: str) -> Schedule:
     """The EventBridge Scheduler form: AWS's defaults made explicit the way the backend reads them back."""
     from ecsched.dates import effective_start, format_date, parse_date
-    from ecsched.model import normalize_retry
+    from ecsched.model import normalize_job_retry, normalize_retry
 
     name = str(r["name"])
 
     def fail(message: str, key: str) -> ConfigError:
         return ConfigError([Problem(message, rule=name, **f.where(("rules", i, key)))])
 
-    if target.dedupe and not target.container_overrides:
+    if isinstance(target, EcsTarget) and target.dedupe and not target.container_overrides:
         raise fail("dedupe needs containerOverrides naming the container that runs `ecsched lock` (the "
                    "scheduled time is passed to it as ECSCHED_SCHEDULED_TIME)", "dedupe")
     try:
@@ -182,7 +212,8 @@ def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expr
         name=name,
         expression=expression,
         # Scheduler targets have no id: the schedule's name stands in, so `targetId` has no effect.
-        target=replace(target, target_id=name, retry_policy=normalize_retry(target.retry_policy)),
+        target=replace(target, target_id=name, retry_policy=normalize_retry(target.retry_policy))
+        if isinstance(target, EcsTarget) else normalize_job_retry(replace(target, target_id=name)),
         region=region,
         description=str(r.get("description") or ""),
         enabled=not r.get("disabled"),

@@ -24,11 +24,14 @@ def prepare(schedule: Schedule, aws: Aws, adj: Adjustments, *, task_definition: 
     a family, family:revision or ARN. A dry run reads the task definition only when it must know the
     main container or check --container."""
     region = schedule.region
+    target = schedule.ecs
+    if target is None:
+        raise EcschedError(f"rule {schedule.name} sends an sqsjkr job, not an ECS task: it has no RunTask request")
     if task_definition:
         adj.task_definition_arn = arns.task_definition_arn(task_definition, aws.account(), region)
-    td_arn = adj.task_definition_arn or schedule.target.task_definition_arn
+    td_arn = adj.task_definition_arn or target.task_definition_arn
     td = None
-    need_container = adj.touches_container and target_container(schedule.target, adj, None) is None
+    need_container = adj.touches_container and target_container(target, adj, None) is None
     if not dry_run or need_container or adj.container:
         try:
             td = describe_task_definition(aws.client("ecs", region), td_arn)
@@ -41,6 +44,6 @@ def prepare(schedule: Schedule, aws: Aws, adj: Adjustments, *, task_definition: 
     if td is not None and adj.container and adj.container not in td.names():
         raise EcschedError(f"--container {adj.container}: no such container in {td.arn or td_arn} "
                            f"(containers: {', '.join(td.names())})")
-    request = build_request(schedule.target, rule=schedule.name, adj=adj,
-                            container=target_container(schedule.target, adj, td))
+    request = build_request(target, rule=schedule.name, adj=adj,
+                            container=target_container(target, adj, td))
     return request, td

@@ -170,6 +170,10 @@ def follow(opts: FollowOptions, *, ddb: Any = None, logs: Any = None, on_event: 
         for line in tail.lines() if tail else []:
             failed = failure_of(line, opts.event_id)
             if failed:
+                if by_lock and holding and gone_at is None and get_lock(ddb, str(opts.lock_table),
+                                                                        str(opts.lock_id)) is None:
+                    # The worker unlocks, then logs the failure: both may land between two looks.
+                    note(f"lock {opts.lock_id} released: the command ended")
                 note(line.strip())
                 return Outcome("failed", failed[0], failed[1], seen)
             if is_start(line, opts.event_id) and not started:
