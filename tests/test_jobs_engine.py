@@ -17,6 +17,7 @@ from ecsched.sqsjkr.target import JobTarget
 from ecsched.sync import jobs
 from tests.conftest import ACCOUNT, REGION, client
 from tests.sqsjkr_helpers import make_queue
+from tests.test_jobs_apply import job_rule, write
 
 RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/orders-export"
 OTHER = {"Sid": "Keep", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
@@ -36,48 +37,39 @@ def ecs_schedule() -> Schedule:
                                                               "r", "td"), REGION)
 
 
-def test_notes_say_the_policy_does_not_let_the_rule_send_and_the_fix_adds_one_statement(aws: str) -> None:
-    url, arn = make_queue(policy={"Version": "2012-10-17", "Statement": [OTHER]})
+def test_check_into_fixes_then_notes_and_skips_rules_not_written(aws: str) -> None:
+    from ecsched.plan import Plan
+    from ecsched.sync.engine import Planned
+
+    url, _ = make_queue(policy={"Version": "2012-10-17", "Statement": [OTHER]})
     a = Aws(region=REGION)
-    schedules = [job_schedule(), ecs_schedule()]
-    notes = jobs.queue_notes(a, schedules)
-    assert list(notes) == ["orders-export"]
-    assert notes["orders-export"][0].startswith("the queue policy does not let this rule send")
-    assert "--fix-queue-policy" in notes["orders-export"][0]
-    assert jobs.fix_policies(a, schedules) == ["queue sqsjkr-jobs policy (for rule orders-export)"]
+    planned = Planned(Plan(), [], {})
+    jobs.check_into(planned, a, [job_schedule(), job_schedule("failed-write")], skip={"failed-write"})
+    assert list(planned.queue_notes) == ["orders-export"] and planned.queue_fixed == []
+    assert planned.queue_notes["orders-export"][0].startswith("the queue policy does not let this rule send")
+    jobs.check_into(planned, a, [job_schedule(), job_schedule("failed-write")], fix=True, skip={"failed-write"})
+    assert planned.queue_fixed == [f"queue arn:aws:sqs:{REGION}:{ACCOUNT}:sqsjkr-jobs: added a statement letting "
+                                   "rule orders-export send"]
+    assert planned.queue_notes == {}  # read after the fix
     policy = json.loads(client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
                         ["Attributes"]["Policy"])
-    keep, added = policy["Statement"]
-    assert keep == OTHER and policy["Version"] == "2012-10-17"  # nothing else changed
-    assert added["Principal"] == {"Service": "events.amazonaws.com"} and added["Resource"] == arn
-    assert added["Condition"] == {"ArnEquals": {"aws:SourceArn": RULE_ARN}}
-    assert jobs.fix_policies(a, schedules) == []  # the second apply writes nothing
-    assert jobs.queue_notes(a, schedules) == {}
+    assert policy["Statement"][0] == OTHER and len(policy["Statement"]) == 2
 
 
-def test_scheduler_job_rules_need_no_statement_and_a_missing_queue_is_said(aws: str) -> None:
+def test_a_queue_that_cannot_be_read_is_a_note_not_a_failure(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecsched.plan import Plan
+    from ecsched.sync.engine import Planned
+    from tests.fault_server import FaultServer
+
     make_queue()
-    a = Aws(region=REGION)
-    assert jobs.queue_notes(a, [job_schedule(backend="scheduler")]) == {}
-    assert jobs.fix_policies(a, [job_schedule(backend="scheduler")]) == []
-    notes = jobs.queue_notes(a, [job_schedule(queue="gone")])
-    assert notes == {"orders-export": [f"queue arn:aws:sqs:{REGION}:{ACCOUNT}:gone does not exist: every fire "
-                                       "of this rule would fail"]}
-
-
-def test_fifo_queue_warnings_come_through(aws: str) -> None:
-    make_queue("jobs.fifo")
-    notes = jobs.queue_notes(Aws(region=REGION), [job_schedule(queue="jobs.fifo", backend="scheduler")])
-    assert any("messageGroupId is required" in n for n in notes["orders-export"])
-    assert any("content-based deduplication" in n for n in notes["orders-export"])
-
-
-def test_each_queue_is_read_once(aws: str, calls: Any) -> None:
-    make_queue()
-    a = Aws(region=REGION)
-    calls.clear()
-    jobs.queue_notes(a, [job_schedule(f"job-{i}") for i in range(5)])
-    assert calls["GetQueueAttributes"] == 1 and calls["GetQueueUrl"] == 1
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with FaultServer(aws) as fs:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", fs.url)
+        fs.add("GetQueueAttributes", "500")
+        planned = Planned(Plan(), [], {})
+        jobs.check_into(planned, Aws(region=REGION), [job_schedule()], fix=True)
+    assert planned.queue_error is not None and "InternalFailure" in planned.queue_error
+    assert planned.queue_notes["orders-export"][0].startswith("could not read its queue: ")
 
 
 def test_no_job_rules_no_calls(aws: str, calls: Any) -> None:
@@ -110,38 +102,21 @@ def test_dump_queue_prints_the_job_rules_in_the_files_spelling(aws: str, cli: An
     assert bad.code == 1 and "--queue" in bad.err and "Traceback" not in bad.err
 
 
-# --- through the CLI, with job rules in the file (needs them in the model: the `jobs` work) --------------
-
-JOBS_IN_MODEL = hasattr(Schedule, "job")
-needs_jobs = pytest.mark.skipif(not JOBS_IN_MODEL, reason="job rules (`queue:` + `job:`) are not in the model on "
-                                "this branch yet: Schedule.target is EcsTarget only (the `jobs` work)")
-
-JOB_CONFIG = f"""region: {REGION}
-cluster: api
-role: ecsEventsRole
-rules:
-  - name: orders-export
-    scheduleExpression: cron(0 * * * ? *)
-    queue: sqsjkr-jobs
-    job:
-      command: php artisan export:orders
-      lock_id: export-orders
-      abort_if_locked: true
-"""
+# --- through the CLI ---------------------------------------------------------------------------------------
 
 
-@needs_jobs
+
 def test_diff_warns_and_apply_fix_queue_policy_adds_the_statement(aws: str, cli: Any, tmp_path: Path) -> None:
     url, _ = make_queue(policy={"Version": "2012-10-17", "Statement": [OTHER]})
-    cfg = tmp_path / "ecsched.yaml"
-    cfg.write_text(JOB_CONFIG)
+    cfg = Path(write(tmp_path, job_rule()))
     diff = cli("-c", str(cfg), "diff", "--exit-code")
     assert diff.code == 2 and "+ create orders-export" in diff.out
     assert "rule orders-export: the queue policy does not let this rule send" in diff.err
     assert cli("-c", str(cfg), "apply").code == 0
     assert "does not let this rule send" in cli("-c", str(cfg), "diff").err  # apply alone leaves the policy
     fixed = cli("-c", str(cfg), "apply", "--fix-queue-policy")
-    assert fixed.code == 0 and "queue sqsjkr-jobs policy (for rule orders-export): updated" in fixed.err
+    assert fixed.code == 0 and "~ queue arn:aws:sqs:" in fixed.err and "letting rule orders-export send" in fixed.err
+    assert "does not let" not in fixed.err
     policy = json.loads(client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
                         ["Attributes"]["Policy"])
     assert policy["Statement"][0] == OTHER and len(policy["Statement"]) == 2
@@ -189,3 +164,20 @@ def test_without_a_lock_table_only_the_queue_is_seeded(aws: str) -> None:
         assert client("dynamodb").list_tables()["TableNames"] == []
     finally:
         emu.stop()
+
+
+def test_apply_fix_queue_policy_works_on_a_rule_it_creates_in_the_same_run(aws: str, cli: Any, tmp_path: Path) -> None:
+    make_queue()
+    cfg = Path(write(tmp_path, job_rule()))
+    res = cli("-c", str(cfg), "apply", "--fix-queue-policy")
+    assert res.code == 0, res.err
+    assert "+ orders-export: created" in res.err and "letting rule orders-export send" in res.err
+    assert cli("-c", str(cfg), "diff").err == ""  # nothing left to warn about
+
+
+def test_a_scheduler_job_rule_gets_no_policy_warning(aws: str, cli: Any, tmp_path: Path) -> None:
+    make_queue()
+    cfg = Path(write(tmp_path, job_rule(), backend="scheduler", role="ecsEventsRole"))
+    res = cli("-c", str(cfg), "diff", "--exit-code")
+    assert res.code == 2, res.err
+    assert "queue policy" not in res.err

@@ -85,10 +85,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for ch in plan.conflicts:
         report.refuse(ch.name, ch.reason)
     _history(report, planned)
-    for line in planned.queue_fixed:  # "queue Q policy (for rule R)"
-        report.record(line, "update", ["SetQueueAttributes"])
+    for line in planned.queue_fixed:  # "queue ARN: added a statement letting rule R send"
+        ctx.info(f"~ {line} (SetQueueAttributes)")
     if planned.queue_error is not None:
-        report.record("queue policy", "update", error=planned.queue_error)
+        report.record("queue policy", "fix", error=planned.queue_error)
     warn_queue_notes(ctx, planned.queue_notes)
     report.skip_all(planned.unread)
     report.print_to(ctx)

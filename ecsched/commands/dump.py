@@ -123,10 +123,8 @@ def dump_queue(args: argparse.Namespace, ctx: Context) -> int:
     """`dump --queue Q`: every rule whose target is the queue (ListRuleNamesByTarget), each target read as
     an sqsjkr job; rules ecsched cannot read as a job are named on stderr with the reason."""
     from ecsched.config.secrets import mask_env
-    from ecsched.sqsjkr.discover import rules_for_queue
+    from ecsched.sqsjkr.checks import dump_queue as read_rules
     from ecsched.sqsjkr.job import queue_ref
-    from ecsched.sqsjkr.rule import job_rule_to_config
-    from ecsched.sqsjkr.target import NotOurs
 
     region = getattr(ctx.args, "region", None)
     if not region:
@@ -142,16 +140,10 @@ def dump_queue(args: argparse.Namespace, ctx: Context) -> int:
         ref = queue_ref(args.queue, account.id, region, account.partition)
     except ValueError as e:
         raise EcschedError(f"--queue: {e}") from None
-    rules: list[dict[str, Any]] = []
-    for found in rules_for_queue(aws.client("events", ref.region), ref.arn):
-        name = found.rule["Name"]
-        if isinstance(found.target, NotOurs):
-            ctx.warn(f"rule {name}: skipped: {found.target.reason}")
-        elif found.rule.get("EventPattern") or not found.rule.get("ScheduleExpression"):
-            ctx.warn(f"rule {name}: skipped: it is an event-pattern rule, not a schedule")
-        else:
-            rules.append(job_rule_to_config(found.rule, found.target, account=account.id, region=ref.region,
-                                            mask_env=mask_env))
+    rules, skipped = read_rules(aws.client("events", ref.region), ref.arn, account=account.id, region=ref.region,
+                                mask_env=mask_env)
+    for name, why in skipped:
+        ctx.warn(f"rule {name}: skipped: {why}")
     doc: dict[str, Any] = {"region": ref.region, "rules": rules}
     if args.format == "json":
         ctx.out(json.dumps(doc, indent=2, ensure_ascii=False))
