@@ -181,3 +181,30 @@ def test_a_scheduler_job_rule_gets_no_policy_warning(aws: str, cli: Any, tmp_pat
     res = cli("-c", str(cfg), "diff", "--exit-code")
     assert res.code == 2, res.err
     assert "queue policy" not in res.err
+
+
+def test_the_demo_creates_pauses_and_runs_a_job_rule_and_the_message_arrives(
+        aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import io
+
+    from ecsched.commands import demo
+    from ecsched.context import Context
+    from ecsched.emulator import Emulator
+
+    emu = Emulator(port=0, region=REGION)
+    emu.start()
+    try:
+        for k, v in emu.environ().items():  # as emu.activate() does, undone after the test
+            monkeypatch.setenv(k, v)
+        out, err = io.StringIO(), io.StringIO()
+        ctx = Context(args=argparse.Namespace(), color=False, stdout=out, stderr=err)
+        assert demo._jobs(ctx, emu, str(tmp_path), REGION, "api") == 0, out.getvalue() + err.getvalue()
+        assert emu.client("events", REGION).describe_rule(Name="orders-export")["State"] == "DISABLED"
+    finally:
+        emu.stop()
+    text = out.getvalue() + capsys.readouterr().out  # the steps' own output goes to the process's stdout
+    assert "seeded queue sqsjkr-jobs" in text and "+ create orders-export" in text
+    assert "~ update orders-export  (PAUSE)" in text
+    [arrived] = [line for line in text.splitlines() if line.startswith("  message ")]
+    assert '"event_id":"orders-export:manual:' in arrived and '"command":"php artisan export:orders"' in arrived

@@ -15,7 +15,8 @@ from ecsched.context import Context
 if TYPE_CHECKING:
     from ecsched.emulator import Emulator
 
-HELP = "a guided tour (validate, diff, apply, pause, run, status, timeline) against an embedded AWS emulator"
+HELP = ("a guided tour (validate, diff, apply, pause, run, status, timeline, an sqsjkr job) against an embedded "
+        "AWS emulator")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -73,13 +74,6 @@ def job_tour() -> list[Step]:
     ]
 
 
-def jobs_in_model() -> bool:
-    """Whether this build reads sqsjkr job rules (`queue:` + `job:`) into the model."""
-    from ecsched.model import Schedule
-
-    return hasattr(Schedule, "job")
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched.arns import Account
     from ecsched.config import load
@@ -107,8 +101,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             names = cfg.rule_names()
             pause = args.pause or names[0]
             failed = _walk(ctx, config, tour(pause, args.run or pause))
-            if jobs_in_model():
-                failed += _jobs(ctx, emu, workdir, region, str(cfg.setting("cluster") or "default"))
+            failed += _jobs(ctx, emu, workdir, region, str(cfg.setting("cluster") or "default"))
         finally:
             emu.stop()
     finally:
