@@ -112,6 +112,10 @@ def test_diff_warns_and_apply_fix_queue_policy_adds_the_statement(aws: str, cli:
     diff = cli("-c", str(cfg), "diff", "--exit-code")
     assert diff.code == 2 and "+ create orders-export" in diff.out
     assert "rule orders-export: the queue policy does not let this rule send" in diff.err
+    md = cli("-c", str(cfg), "diff", "--format", "markdown").out
+    assert "> **sqsjkr queues**" in md and "> - `orders-export`: the queue policy does not let this rule send" in md
+    doc = json.loads(cli("-c", str(cfg), "diff", "--format", "json").out)
+    assert doc["queueWarnings"]["orders-export"][0].startswith("the queue policy does not let this rule send")
     assert cli("-c", str(cfg), "apply").code == 0
     assert "does not let this rule send" in cli("-c", str(cfg), "diff").err  # apply alone leaves the policy
     fixed = cli("-c", str(cfg), "apply", "--fix-queue-policy")

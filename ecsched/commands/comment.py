@@ -41,7 +41,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             report = Report("Read").skip_all(planned.unread)
             report.print_to(ctx)
             return report.exit_code
-        body = planview.markdown(planned.plan, key=args.key, history=planned.history)
+        body = planview.markdown(planned.plan, key=args.key, history=planned.history,
+                                 queue_notes=planned.queue_notes)
     posted = github.upsert_comment(body, planview.marker(args.key), target)
     ctx.info(f"{posted.action} the plan comment on {target.repo}#{target.number}"
              + (f": {posted.url}" if posted.url else ""))

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                                                                       for u in planned.unread],
                                                           "queueWarnings": planned.queue_notes}))
     elif args.format == "markdown":
-        ctx.out(planview.markdown(plan, history=hp))
+        ctx.out(planview.markdown(plan, history=hp, queue_notes=planned.queue_notes))
     elif planned.has_changes or args.verbose:
         ctx.out(planview.text(plan, term=ctx.term, verbose=args.verbose, history=hp))
     elif ctx.err_term.is_terminal and not planned.unread:

@@ -136,12 +136,14 @@ def _block(ch: Change, now: datetime | None) -> str:
 
 
 def markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, title: str = "ecsched plan", key: str | None = None,
-             now: datetime | None = None, history: HistoryPlan | None = None) -> str:
-    """`history`: the `history:` resources, in a short section before the rules' table."""
+             now: datetime | None = None, history: HistoryPlan | None = None,
+             queue_notes: dict[str, list[str]] | None = None) -> str:
+    """`history`: the `history:` resources, in a short section before the rules' table. `queue_notes`: the
+    sqsjkr job rules' queue warnings (ecsched.sync.jobs), in a callout."""
     shown = sorted((c for c in plan.changes if c.action != "noop"),
                    key=lambda c: (_PRIORITY.get(c.action, 9) - (2 if c.drift else 0) - (1 if c.pausing or c.resuming
                                                                                           else 0)))
-    head = [marker(key), f"### {title}", "", summary(plan), ""]
+    head = [marker(key), f"### {title}", "", summary(plan), "", *_queue_callout(queue_notes or {})]
     if not shown:
         extra = hv.markdown(history)
         return "\n".join([*head, *(extra or ["No changes: AWS matches the file."])]) + "\n"
@@ -180,6 +182,16 @@ def markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, title: str = "ecsched pla
         detailed += 1
     body += footer(in_table, detailed)
     return body
+
+
+def _queue_callout(notes: dict[str, list[str]]) -> list[str]:
+    if not notes:
+        return []
+    out = ["> [!WARNING]", "> **sqsjkr queues**: what would stop these jobs from arriving or running:"]
+    out += [f"> - `{name}`: {_md_cell(note)}" for name in sorted(notes)[:20] for note in notes[name][:5]]
+    if len(notes) > 20:
+        out.append(f"> - and {len(notes) - 20} more rules (see `ecsched diff`)")
+    return [*out, ""]
 
 
 def _callouts(shown: list[Change]) -> list[str]:
