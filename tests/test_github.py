@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ecsched import github, render
+from ecsched import github
+from ecsched import planview as render
 from ecsched.errors import EcschedError
 from tests.conftest import Result
 

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                          "and history starts from then on")
     else:
         ctx.info(ENABLE_HINT)
-        runs = [r for r in tasks.read_clusters(aws, {(s.region, s.target.cluster_arn) for s in schedules})
+        runs = [r for r in tasks.read_clusters(aws, {(s.region, s.cluster_arn) for s in schedules if s.cluster_arn})
                 if r.stopped]
     att = tasks.attribute(merge(runs), schedules)
     rows = newest_first([r for rs in att.by_schedule.values() for r in rs])

@@ -122,8 +122,9 @@ def max_concurrent(runs: Sequence[Run], now: datetime) -> tuple[int, datetime | 
 
 def overlap(s: Schedule, runs: Sequence[Run], now: datetime) -> Flag | None:
     n, at = max_concurrent(runs, now)
-    if n > s.target.task_count and at is not None:
-        return Flag("overlap", f"{n} copies ran at once at {_fmt(at)} (task count {s.target.task_count})")
+    count = s.ecs.task_count if s.ecs else 1
+    if n > count and at is not None:
+        return Flag("overlap", f"{n} copies ran at once at {_fmt(at)} (task count {count})")
     return None
 
 

@@ -99,7 +99,7 @@ def read_sources(aws: Any, schedules: list[Schedule], extras: dict[str, Extras],
     """Tasks, history and metrics, read side by side (each is a chain of its own calls)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    clusters = {(s.region, s.target.cluster_arn) for s in schedules}
+    clusters = {(s.region, s.cluster_arn) for s in schedules if s.cluster_arn}
     regions = sorted({s.region for s in schedules})
     by_region: dict[str, list[str]] = defaultdict(list)
     for s in schedules:

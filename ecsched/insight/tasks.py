@@ -14,13 +14,13 @@ tick), and ECS keeps only the first 36 characters. Schedules whose names share t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecsched.insight.runs import Run, from_task
-from ecsched.model import DEDUPE_ENV, Schedule, overrides, parse_overrides
+from ecsched.model import DEDUPE_ENV, EcsTarget, Schedule, overrides, parse_overrides
 
 STARTED_BY_LIMIT = 36
 PREFIX = {"rules": "events-rule/", "scheduler": "chronos-schedule/"}
@@ -126,11 +126,15 @@ def _shape(data: Any) -> tuple[Any, ...]:
 
 def _narrow(run: Run, candidates: list[Schedule]) -> list[Schedule]:
     """Tie-breaks, each applied only when it keeps at least one candidate."""
-    tests = (
-        lambda s: s.target.cluster_arn == run.cluster_arn,
-        lambda s: _family(s.target.task_definition_arn) == run.family,
-        lambda s: s.target.group is None or s.target.group == run.group,
-        lambda s: _shape(overrides(s.target)) == _shape(run.overrides),
+    def ecs(s: Schedule) -> EcsTarget:
+        assert s.ecs is not None  # attribute() indexes ECS schedules only
+        return s.ecs
+
+    tests: tuple[Callable[[Schedule], bool], ...] = (
+        lambda s: ecs(s).cluster_arn == run.cluster_arn,
+        lambda s: _family(ecs(s).task_definition_arn) == run.family,
+        lambda s: ecs(s).group is None or ecs(s).group == run.group,
+        lambda s: _shape(overrides(ecs(s))) == _shape(run.overrides),
     )
     for test in tests:
         if len(candidates) <= 1:
@@ -144,6 +148,8 @@ def _narrow(run: Run, candidates: list[Schedule]) -> list[Schedule]:
 def attribute(runs: Iterable[Run], schedules: Iterable[Schedule]) -> Attribution:
     index: dict[str, list[Schedule]] = defaultdict(list)
     for s in schedules:
+        if s.ecs is None:  # an sqsjkr job runs in the worker, never as an ECS task
+            continue
         index[started_by(s)].append(s)
         index[manual_started_by(s)].append(s)
     out = Attribution()

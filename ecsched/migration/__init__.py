@@ -51,7 +51,8 @@ def migrate(cfg: Config, aws: Aws, sink: Sink, options: MigrateOptions, clock: C
     try:
         for it in items:
             problem = it.error
-            if not problem and any(s in ("create", "switch", "enable") for s in it.steps):
+            if not problem and it.schedule.target.role_arn and any(
+                    s in ("create", "switch", "enable") for s in it.steps):
                 problem = roles.problem(it.schedule.target.role_arn)
             if problem:
                 failed += 1
