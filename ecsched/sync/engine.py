@@ -113,7 +113,8 @@ def walk(scope: Scope, aws: Aws, opts: SyncOptions, early: EarlyRead | None,
                 continue
             if history.is_history_rule(item) and item.name not in by_name:
                 # the `history:` sink, planned on its own (ecsched.sync.history)
-                planned.history_seen[region].setdefault(item.tracking_id or "", set()).add(item.name)
+                if region in planned.history_seen:
+                    planned.history_seen[region].setdefault(item.tracking_id or "", set()).add(item.name)
                 continue
             live[item.name] = item
             if on_read is not None:
