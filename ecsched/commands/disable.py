@@ -125,7 +125,7 @@ def _live_targets(ctx: Context, names: list[str], pausing: bool) -> list[tuple[B
     refused: list[str] = []
     for (backend_name, region), group in sorted(groups.items()):
         backend = get_backend(backend_name, aws, region)
-        live = backend.read({s.name for s in group}, {s.target.cluster_arn for s in group}, prune=False)
+        live = backend.read({s.name for s in group}, {s.target_arn for s in group}, prune=False)
         for s in group:
             lv = live.get(s.name)
             if lv is None:

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if lv.schedule is None:
             ctx.warn(f"{'schedule' if lv.backend == 'scheduler' else 'rule'} {name}: skipped: {lv.unmanaged}")
             continue
-        if lv.schedule.target.cluster_arn != cluster_arn:
+        if lv.schedule.cluster_arn != cluster_arn:
             continue
         item = schedule_to_config(lv.schedule, short=account)
         roles[item["role"]] += 1

@@ -225,7 +225,7 @@ def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expr
         action_after_completion=None if action in (None, "", "NONE") else str(action),
         # The cluster's name, not its ARN: one group name for both spellings of one owner.
         schedule_group=str(setting("scheduleGroup")
-                           or default_schedule_group(cluster_name(tracking_id or target.cluster_arn))),
+                           or default_schedule_group(cluster_name(tracking_id or _target_arn(target)))),
         tracking_id=tracking_id,
         source=Location(f.path, f.where(("rules", i)).get("line")),
     )
@@ -233,3 +233,8 @@ def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expr
 
 def build_file(f: ConfigFile, account: Account, default_region: str | None = None) -> list[Schedule]:
     return [build_rule(f, i, account, default_region) for i in range(len(f.data.get("rules") or []))]
+
+
+def _target_arn(target: EcsTarget | JobTarget) -> str:
+    """The cluster, or the job's queue: what names the default schedule group when nothing else does."""
+    return target.cluster_arn if isinstance(target, EcsTarget) else target.queue_arn

@@ -90,8 +90,9 @@ def desired(hist: History, schedules: list[Schedule], account: Account) -> list[
         name = rule_name(tracking)
         rule_arn = f"arn:{account.partition}:events:{region}:{account.id}:rule/{name}"
         lg_arn = f"arn:{account.partition}:logs:{region}:{account.id}:log-group:{hist.log_group}"
+        clusters = sorted({s.cluster_arn for s in group if s.cluster_arn})
         pattern = {"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"],
-                   "detail": {"clusterArn": sorted({s.target.cluster_arn for s in group}), "lastStatus": ["STOPPED"]}}
+                   "detail": {"clusterArn": clusters, "lastStatus": ["STOPPED"]}}
         policy = {"Version": "2012-10-17", "Statement": [{
             "Sid": "EcschedHistory", "Effect": "Allow",
             "Principal": {"Service": ["delivery.logs.amazonaws.com", "events.amazonaws.com"]},

@@ -44,12 +44,6 @@ class JobTarget:
     def fifo(self) -> bool:
         return self.queue_arn.endswith(".fifo")
 
-    @property
-    def cluster_arn(self) -> str:
-        """Compatibility shim: callers that collect `s.target.cluster_arn` as the ARNs to read rules by
-        (ListRuleNamesByTarget, Scheduler's target Arn) get the queue. New code: `Schedule.target_arn`."""
-        return self.queue_arn
-
 
 @dataclass(frozen=True)
 class NotOurs:

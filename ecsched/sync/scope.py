@@ -40,30 +40,17 @@ class Scope:
         return {s.name for s in self.groups[key] if s.name in self.selected} | self.extra.get(key, set())
 
     def cluster_arns(self, key: Group) -> set[str]:
-        return {s.target.cluster_arn for s in self.groups[key]} | self.clusters.get(key, set())
-
-
-def prune_named_supported() -> bool:
-    """Whether the plan takes `prune_named` (`--prune --rule X`: delete only the undeclared rules named)."""
-    import inspect
-
-    from ecsched.plan import make_plan
-
-    return "prune_named" in inspect.signature(make_plan).parameters
+        return {s.target_arn for s in self.groups[key]} | self.clusters.get(key, set())
 
 
 def plan_options(opts: SyncOptions) -> dict[str, Any]:
-    """Extra arguments for make_plan: the rules `--prune --rule` names, where the plan supports it."""
-    return {"prune_named": list(opts.rules)} if opts.prune and opts.rules and prune_named_supported() else {}
+    """Extra arguments for make_plan: the rules `--prune --rule` names (only those are pruned)."""
+    return {"prune_named": list(opts.rules)} if opts.prune and opts.rules else {}
 
 
 def check_patterns(opts: SyncOptions, names: list[str], live: list[str] | None = None) -> set[str]:
     """The names `--rule` selects; a pattern that matches nothing is an error that names it. With --prune a
     pattern may name a rule that only AWS has (`live`: checked once that is read)."""
-    if opts.prune and opts.rules and not prune_named_supported():
-        raise EcschedError("--prune cannot be combined with --rule: it would treat every other rule as "
-                           "removed from the file (ecschedule's `apply -rule X -prune` deletes them). "
-                           "Use --prune with --all.")
     selected = select(names, opts.patterns)
     known = names + (live or [])
     unmatched = [p for p in opts.rules if not select(known, [p])]
