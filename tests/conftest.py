@@ -1,26 +1,91 @@
 """Shared fixtures. Tests talk to a real moto server over HTTP (never patched boto3).
 
-- `moto_url`: one ThreadedMotoServer on 127.0.0.1 per test session.
+- `moto_url`: one ThreadedMotoServer on 127.0.0.1 per test session (per xdist worker: each worker is its
+  own process, with its own moto backends and its own server, so workers never share AWS state).
 - `aws`: resets the server (POST /moto-api/reset) and points boto3 at it through AWS_ENDPOINT_URL,
   with dummy credentials. Every test that touches AWS takes this fixture.
 - `cli`: runs `ecsched ...` in-process and returns (exit code, stdout, stderr).
+- `git_template` / `git_repo`: an empty git repository made once per session, and a copy of it per test.
+
+Test modules import helpers as `from tests.conftest import ...` (the repository root is on sys.path
+through `pythonpath` in pyproject.toml, from any working directory and in every xdist worker).
+Compatibility fixtures: `FIXTURES` (this repository's own ecschedule-style configs, always present) and
+`COMPAT` (ecschedule's sample corpus in ../shared, present only beside the team's checkout).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
+from hypothesis import settings
+
+# pytest imports this file as `conftest`; make `tests.conftest` that very module, not a second copy.
+sys.modules.setdefault("tests.conftest", sys.modules[__name__])
+
+# Run as `.venv/bin/python -m pytest` without activating the venv, subprocesses still find its console
+# scripts (`ecsched`) first, as they would in an activated one.
+_BIN = str(Path(sys.executable).parent)
+if (Path(_BIN) / "ecsched").exists() and os.environ.get("PATH", "").split(os.pathsep)[0] != _BIN:
+    os.environ["PATH"] = os.pathsep.join([_BIN, os.environ.get("PATH", "")])
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "us-east-1"
-COMPAT = Path(__file__).resolve().parents[1].parent / "shared" / "compat" / "ecschedule"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "ecschedule"
+
+# Hypothesis: a small default for the README's command, more examples in CI (.ci/run sets
+# HYPOTHESIS_PROFILE=ci). Tests that pass their own max_examples keep it.
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+class CorpusPath(type(Path())):  # type: ignore[misc]
+    """ecschedule's sample corpus, kept outside the repository (../shared). Where it is absent (a plain
+    clone, GitHub Actions), any test that reaches into it is skipped, saying why, instead of failing."""
+
+    def _missing(self) -> NoReturn:
+        pytest.skip(f"needs ecschedule's sample corpus at {_CORPUS_ROOT} (not part of the repository); "
+                    "the same features are covered by tests/fixtures/ecschedule", allow_module_level=True)
+
+    def __truediv__(self, key: Any) -> Any:
+        if not _CORPUS_ROOT.is_dir():
+            self._missing()
+        return super().__truediv__(key)
+
+    def joinpath(self, *keys: Any) -> Any:
+        if not _CORPUS_ROOT.is_dir():
+            self._missing()
+        return super().joinpath(*keys)
+
+
+_CORPUS_ROOT = ROOT.parent / "shared" / "compat" / "ecschedule"
+COMPAT = CorpusPath(_CORPUS_ROOT)
+HAVE_COMPAT = _CORPUS_ROOT.is_dir()
+
+
+# --- collection -------------------------------------------------------------------------------------------
+
+# Tests that measure real waits between processes: one xdist worker runs them all, one after another,
+# so that they never compete with each other for the two cores.
+TIMING_GROUPS = {"test_lock.py": "lock"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = TIMING_GROUPS.get(item.path.name)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -137,3 +202,28 @@ def seed_ecs(cluster: str = "api", families: tuple[str, ...] = ("task1",), regio
     out["subnets"] = [s["SubnetId"] for s in subnets]
     out["security_group"] = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
     return out
+
+
+# --- git ------------------------------------------------------------------------------------------------
+
+
+
+@pytest.fixture(scope="session")
+def git_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty repository on branch `main`, with an identity and no signing, made once per session (per
+    xdist worker). Copy it (`shutil.copytree(git_template, dest)`, or take `git_repo`) instead of running
+    `git init` and its configuration in every test."""
+    repo = tmp_path_factory.mktemp("git-template") / "repo"
+    repo.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["config", "user.name", "t"], ["config", "user.email", "t@localhost"],
+                 ["config", "commit.gpgsign", "false"], ["config", "tag.gpgsign", "false"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    return repo
+
+
+@pytest.fixture
+def git_repo(git_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of `git_template` at tmp_path/repo: commit into it right away."""
+    repo = tmp_path / "repo"
+    shutil.copytree(git_template, repo, symlinks=True)
+    return repo

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import client
 
 from ecsched.errors import EcschedError
 from ecsched.lock import fmt_duration, parse_duration
+from tests.conftest import client
 
 TABLE = "ecsched-locks"
 HELPERS = Path(__file__).parent / "lock_helpers"

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT, REGION, Result, client, seed_ecs
 from run_helpers import (
     describe,
     ecsched_argv,
@@ -28,6 +27,8 @@ from run_helpers import (
     wait_for_task,
     write_config,
 )
+
+from tests.conftest import ACCOUNT, REGION, Result, client, seed_ecs
 
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"
 TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/task1"

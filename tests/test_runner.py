@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import REGION, client, seed_ecs
 from run_helpers import put_logs
 
 from ecsched.context import Context
@@ -39,6 +38,7 @@ from ecsched.runner import (
     summary_lines,
     target_container,
 )
+from tests.conftest import REGION, client, seed_ecs
 
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/api"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/task1:3"
