@@ -15,6 +15,7 @@ Compatibility fixtures: `FIXTURES` (this repository's own ecschedule-style confi
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -44,10 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "ecschedule"
 
 # Hypothesis: a small default for the README's command, more examples in CI (.ci/run sets
-# HYPOTHESIS_PROFILE=ci). Tests that pass their own max_examples keep it.
-settings.register_profile("dev", max_examples=25, deadline=None)
+# HYPOTHESIS_PROFILE=ci). Under `dev`, a test that pins a larger max_examples is held to the profile's
+# (see _fit_to_profile); under `ci` it keeps its own number.
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 class CorpusPath(type(Path())):  # type: ignore[misc]
@@ -80,12 +83,41 @@ HAVE_COMPAT = _CORPUS_ROOT.is_dir()
 # so that they never compete with each other for the two cores.
 TIMING_GROUPS = {"test_lock.py": "lock"}
 
+# Seconds of wall time each (measured with --durations): real processes, real waits, many examples against
+# moto. `-m "not slow"` leaves them out for a quick loop; the README's command and CI run them.
+# Names are fnmatch patterns. Test files may also mark their own tests with @pytest.mark.slow.
+SLOW_FILES = {"test_lock.py", "test_emulator.py"}
+SLOW_TESTS = {
+    "test_roundtrip_property.py": {"test_apply_then_diff_is_empty_and_reapply_writes_nothing"},
+    "test_github.py": {"test_action_*"},  # action.yml's step under bash, with ecsched processes
+    "test_backend_rules.py": {"test_a_full_diff_stays_within_the_read_budget", "test_seed_helper_is_usable"},
+    "test_aws_pacing.py": {"test_paced_readers_stay_under_the_quota", "test_without_pacing_the_same_run_is_throttled"},
+    "test_run_cli.py": {"test_waits_for_stopped_and_prints_logs_json", "test_logs_arrive_while_the_task_runs",
+                        "test_live_status_line_on_a_terminal"},
+    "test_throttling.py": {"test_apply_rides_out_throttling_on_writes"},
+}
+
+
+def _fit_to_profile(item: pytest.Item) -> None:
+    """Hold a test's pinned max_examples to the `dev` profile's. Hypothesis lets a test's own @settings
+    override any profile, so without this the small default would not reach those tests."""
+    fn = getattr(item, "obj", None)
+    pinned = getattr(fn, "_hypothesis_internal_use_settings", None)
+    if HYPOTHESIS_PROFILE != "dev" or pinned is None or pinned.max_examples <= settings.default.max_examples:
+        return
+    fn._hypothesis_internal_use_settings = settings(pinned, max_examples=settings.default.max_examples)  # type: ignore[union-attr]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        group = TIMING_GROUPS.get(item.path.name)
+        name = item.path.name
+        group = TIMING_GROUPS.get(name)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+        test = getattr(item, "originalname", item.name)
+        if name in SLOW_FILES or any(fnmatch.fnmatchcase(test, p) for p in SLOW_TESTS.get(name, ())):
+            item.add_marker(pytest.mark.slow)
+        _fit_to_profile(item)
 
 
 @pytest.fixture(scope="session")

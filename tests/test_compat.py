@@ -297,3 +297,14 @@ def test_tfstate_samples_resolve_to_sample4s_literal_ids(in_compat: Path) -> Non
     for name in ("sample3.yaml", "sample5.yaml", "sample5.jsonnet"):
         [s] = schedules(name)
         assert s == expected, name
+
+
+def test_reaching_into_an_absent_corpus_skips_saying_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """How tests elsewhere that take COMPAT behave in a plain clone: skipped with the reason, not failed."""
+    import tests.conftest as conftest
+
+    monkeypatch.setattr(conftest, "_CORPUS_ROOT", tmp_path / "absent")
+    with pytest.raises(pytest.skip.Exception, match=r"needs ecschedule's sample corpus at .*absent"):
+        _ = COMPAT / "testdata" / "sample.yaml"
+    monkeypatch.setattr(conftest, "_CORPUS_ROOT", tmp_path)
+    assert Path(COMPAT) / "testdata" == COMPAT / "testdata"
