@@ -118,6 +118,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if name in SLOW_FILES or any(fnmatch.fnmatchcase(test, p) for p in SLOW_TESTS.get(name, ())):
             item.add_marker(pytest.mark.slow)
         _fit_to_profile(item)
+    # Longest first: under xdist the lock group and the slow tests start at once, and the short ones fill
+    # in behind them, instead of one worker being left with a minute of lock tests at the end.
+    items.sort(key=lambda i: 0 if i.get_closest_marker("xdist_group") else 1 if i.get_closest_marker("slow") else 2)
 
 
 @pytest.fixture(scope="session")

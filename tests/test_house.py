@@ -186,3 +186,26 @@ def test_tests_import_their_helpers_one_way(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from conftest import|import conftest\b)", text, re.MULTILINE), \
         f"{path.name}: import the helpers with `from tests.conftest import ...`"
+
+
+def test_the_dev_profile_reaches_tests_that_pin_their_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest holds a pinned max_examples to the profile's; if Hypothesis stops reading the attribute
+    it sets, the small default no longer applies and this fails."""
+    from types import SimpleNamespace
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import tests.conftest as conftest
+
+    seen: list[int] = []
+
+    @settings(max_examples=1000, database=None)
+    @given(st.integers())
+    def pinned(x: int) -> None:
+        seen.append(x)
+
+    monkeypatch.setattr(conftest, "HYPOTHESIS_PROFILE", "dev")
+    conftest._fit_to_profile(SimpleNamespace(obj=pinned))  # type: ignore[arg-type]
+    pinned()
+    assert 0 < len(seen) <= settings.default.max_examples < 1000
