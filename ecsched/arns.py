@@ -18,14 +18,6 @@ class Account:
     partition: str = "aws"
 
 
-def partition_for_region(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def is_arn(value: str) -> bool:
     return value.startswith("arn:")
 

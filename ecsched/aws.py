@@ -3,6 +3,12 @@
 Endpoints come from boto3 itself: it honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>), which is
 how tests and `ecsched sandbox` point every command at a local emulator.
 
+Retries: botocore's standard rules (transient errors, throttling; AWS_MAX_ATTEMPTS attempts), decided here
+rather than by botocore's own handler, for one reason: botocore's retry quota is shared by every call of a
+client, so under sustained errors (35% 5xx) reads use it up and later calls fail with no retry left.
+Reads (List*, Describe*, Get*) are idempotent and paced by the buckets below, so they retry without a
+quota; writes keep one of their own.
+
 Pacing: AWS gives each API action a request quota (EventBridge: 50/s per action and region). Every HTTP
 attempt, retries included, first takes a token from a client-side bucket for its action, so that
 concurrent readers pace themselves under the quota instead of running into it. Throttling that still
@@ -112,6 +118,45 @@ class TokenBucket:
         if self.rate < self.quota:
             with self._lock:
                 self.rate = min(self.quota, self.rate + self.quota * 0.02)
+
+
+READS = ("List", "Describe", "Get")
+
+
+class Retries:
+    """botocore's standard retry decision (conditions and backoff), registered on `needs-retry` of a client
+    whose own retry handler is limited to one attempt. Reads retry without a retry quota; writes take
+    from a quota of their own (botocore's RetryQuota: 500, a failure costs 5 or 14, a success pays back)."""
+
+    def __init__(self, attempts: int, service_id: str) -> None:
+        from botocore.retries import quota, standard
+
+        self.attempts = attempts
+        self._adapter = standard.RetryEventAdapter()
+        self._conditions = standard.StandardRetryConditions(max_attempts=attempts)
+        detector = standard.ThrottlingErrorDetector(self._adapter)
+        self._backoff = standard.ExponentialBackoff(service_name=service_id, throttling_detector=detector)
+        self.write_quota = standard.RetryQuotaChecker(quota.RetryQuota(), detector)
+        self.retried = 0  # retries granted, reads and writes
+        self.refused = 0  # writes not retried: their quota was used up
+
+    def needs_retry(self, **kwargs: Any) -> float | None:
+        context = self._adapter.create_retry_context(**kwargs)
+        delay: float | None = None
+        if self._conditions.is_retryable(context):
+            op = getattr(context.operation_model, "name", "")
+            if op.startswith(READS) or self.write_quota.acquire_retry_quota(context):
+                delay = float(self._backoff.delay_amount(context))
+                self.retried += 1
+            else:
+                self.refused += 1
+        self._adapter.adapt_retry_response_from_context(context)
+        return delay
+
+    def register(self, client: Any) -> None:
+        event_id = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"needs-retry.{event_id}", self.needs_retry)
+        client.meta.events.register(f"after-call.{event_id}", self.write_quota.release_retry_quota)
 
 
 class Cancelled(EcschedError):
@@ -251,9 +296,14 @@ class Aws:
             if key not in self._clients:
                 from botocore.config import Config
 
-                cfg = Config(retries=retries(), max_pool_connections=self._max_pool)  # type: ignore[arg-type]
+                policy = retries()
+                # botocore's own handler makes one attempt; Retries decides on the others (see above).
+                cfg = Config(retries={"mode": policy["mode"], "total_max_attempts": 1},
+                             max_pool_connections=self._max_pool)
                 client = self.session.client(service, region_name=key[1] or self.region, config=cfg)
                 self.pacer.register(client, str(key[1]))
+                Retries(int(policy["total_max_attempts"]), client.meta.service_model.service_id.hyphenize()
+                        ).register(client)
                 self._clients[key] = client
             return self._clients[key]
 

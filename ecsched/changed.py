@@ -19,13 +19,13 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ecsched.arns import Account
-from ecsched.context import Context
 from ecsched.errors import EcschedError
 from ecsched.model import Schedule
 
 if TYPE_CHECKING:
     from ecsched.config import Config
     from ecsched.config.loader import ConfigFile
+    from ecsched.sync.options import Sink, Source
 
 # Files a Jsonnet config may import: brought along from REF.
 JSONNET_LIBS = (".jsonnet", ".libsonnet")
@@ -181,9 +181,9 @@ def resolve_at_ref(current: Config, ref: Config, account: Account, region: str) 
     return same, out
 
 
-def since(ctx: Context, ref: str, now: list[Schedule], account: Account, region: str) -> Changes:
+def since(source: Source, sink: Sink, ref: str, now: list[Schedule], account: Account, region: str) -> Changes:
     """Compare the resolved working-tree schedules `now` with the config at `ref`."""
-    patterns = ctx.config_paths
+    patterns = source.paths
     top = toplevel(patterns[0])
     commit = verify_ref(top, ref)
 
@@ -192,11 +192,11 @@ def since(ctx: Context, ref: str, now: list[Schedule], account: Account, region:
         if not paths:
             return Changes(ref, {s.name for s in now})  # the config is new since REF: everything is
         try:
-            cfg = ctx.load_config(paths, validate=False)
-            same, before = resolve_at_ref(ctx.config(), cfg, account, region)
+            cfg = source.load(paths)
+            same, before = resolve_at_ref(source.config(), cfg, account, region)
         except Exception as e:  # an invalid config at REF: compare everything, as a full diff would
             why = str(e).splitlines()[0] if str(e) else type(e).__name__
-            ctx.warn(f"--changed-since {ref}: cannot resolve the config at {ref} ({why}); every rule counts as "
+            sink.warn(f"--changed-since {ref}: cannot resolve the config at {ref} ({why}); every rule counts as "
                      "changed")
             return Changes(ref, {s.name for s in now}, fallback=why)
     changed, deleted = compare([s for s in now if s.name not in same], before)

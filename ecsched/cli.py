@@ -6,8 +6,9 @@ Each module in ``ecsched/commands/`` is one subcommand, named after the module. 
     add_arguments(parser) -> None              its own options
     run(args, ctx: Context) -> int             the work; returns the exit code
 
-Exit codes: 0 success, 1 error (usage errors too), 2 differences found (``diff --exit-code``); ``run``
-and ``lock`` pass a task's or child's code through.
+Exit codes: 0 success, 1 error (usage errors too), 2 differences found (``diff --exit-code``), 70 an
+internal error (a bug in ecsched: report it), 75 another apply holds the lease (``apply``, ``lock``);
+``run`` and ``lock`` pass a task's or child's code through.
 
 A command's module is imported only when that command runs (``--help`` reads each HELP from the
 source), so ``ecsched --help`` and ``ecsched validate`` start fast and never import boto3.
@@ -27,7 +28,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from ecsched import __version__
-from ecsched.errors import ConfigError, EcschedError, describe_aws_exception
+from ecsched.errors import EXIT_INTERNAL, REPORT_BUG, ConfigError, EcschedError, Problem, describe_aws_exception
 
 # Global options, accepted before and after the subcommand. (dest, flags, kwargs)
 # The single-dash and `--conf` spellings are ecschedule's (Go's flag package takes -x and --x alike).
@@ -43,6 +44,9 @@ _GLOBALS: list[tuple[str, list[str], dict[str, object]]] = [
     ("color", ["--color"], {"choices": ["auto", "always", "never"], "metavar": "WHEN",
                             "help": "colour: auto (a terminal; NO_COLOR, FORCE_COLOR honoured), always, never"}),
     ("no_color", ["--no-color", "-no-color"], {"action": "store_true", "help": "same as --color never"}),
+    ("max_config_bytes", ["--max-config-bytes"], {"type": int, "metavar": "N",
+                                                   "help": "refuse a config file bigger than N bytes (default: "
+                                                           "the loader's, or $ECSCHED_MAX_CONFIG_BYTES)"}),
     ("debug", ["--debug"], {"action": "store_true", "help": "show tracebacks of internal errors"}),
 ]
 
@@ -170,10 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         # The same lines as `ecsched validate` prints (FILE:LINE:COL: rule NAME: message), so editors
         # and CI annotate them alike whichever command found them.
-        for problem in e.problems:
+        # Every problem, sorted by file and line; the count comes after the list, so it is the last line
+        # a terminal or a CI log shows.
+        for problem in sorted(e.problems, key=_where):
             print(str(problem), file=ctx.stderr)
         n = len(e.problems)
-        ctx.error(f"{n} problem{'s' if n != 1 else ''} in the configuration")
+        ctx.error(f"{n} problem{'s' if n != 1 else ''} found in the configuration")
         return e.exit_code
     except EcschedError as e:
         for line in str(e).splitlines() or [""]:
@@ -192,6 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         aws = describe_aws_exception(e)
         if aws:
             ctx.error(aws)
-        else:
-            ctx.error(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
-        return 1
+            return 1
+        ctx.error(f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}")
+        ctx.error(REPORT_BUG)
+        return EXIT_INTERNAL
+    finally:
+        ctx.progress_done()
+
+
+def _where(p: Problem) -> tuple[str, int, int]:
+    return (p.file or "", p.line or 0, p.col or 0)

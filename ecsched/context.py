@@ -13,10 +13,9 @@ from ecsched.term import Term
 if TYPE_CHECKING:
     from ecsched.aws import Aws
     from ecsched.config import Config
+    from ecsched.sync.options import Source
 
 DEFAULT_CONFIG = "ecsched.yaml"
-
-
 
 def assignments(items: list[str] | None, option: str) -> dict[str, str]:
     """`K=V`, or a bare `K` that reads environment variable K (as ecschedule and ecspresso do)."""
@@ -43,6 +42,7 @@ class Context:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _config: Config | None = None
     _aws: Aws | None = None
+    _status: Any = field(default=None, repr=False)  # the live progress line on a terminal
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
@@ -76,14 +76,22 @@ class Context:
         print(message, file=self.stderr)
 
     def progress(self, message: str) -> None:
-        """Progress goes to stderr, and only on a terminal; cut to its width so it never wraps."""
+        """Progress goes to stderr, and only on a terminal: one live line, cut to its width so it never
+        wraps (a wrapped line leaves a stale row on each refresh), gone when done."""
         term = self.err_term
-        if term.is_terminal:
-            print(f"\r\033[K{term.cut(message)}", end="", file=self.stderr, flush=True)
+        if not term.is_terminal:
+            return
+        from rich.text import Text
+
+        if self._status is None:
+            self._status = term.live()
+            self._status.start()
+        self._status.update(Text(term.cut(message)))
 
     def progress_done(self) -> None:
-        if self.err_term.is_terminal:
-            print("\r\033[K", end="", file=self.stderr, flush=True)
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
     # --- config -----------------------------------------------------------------------------
     @property
@@ -101,15 +109,29 @@ class Context:
     def load_config(self, paths: list[str] | None = None, *, validate: bool = True) -> Config:
         """Load the config (or other `paths`, e.g. a file at a git REF) afresh, with this run's --ext-str/
         --ext-code and AWS; `validate=False` skips the schema and limits (render shows a broken file)."""
+        import inspect
+
         from ecsched.config import load
 
+        limit: dict[str, Any] = {}
+        max_bytes = getattr(self.args, "max_config_bytes", None)
+        if max_bytes is not None and "max_config_bytes" in inspect.signature(load).parameters:
+            limit["max_config_bytes"] = max_bytes  # the loader's cap on a file's size (--max-config-bytes)
         return load(
             self.config_paths if paths is None else paths,
             ext_str=assignments(getattr(self.args, "ext_str", None), "--ext-str"),
             ext_code=assignments(getattr(self.args, "ext_code", None), "--ext-code"),
             aws_factory=self.aws,
             validate=validate,
+            **limit,
         )
+
+    def source(self) -> Source:
+        """The engine's view of this run: the config paths, the config, and AWS, all still lazy."""
+        from ecsched.sync.options import Source
+
+        return Source(paths=self.config_paths, config=self.config,
+                      load=lambda paths: self.load_config(paths, validate=False), aws=self.aws)
 
     # --- AWS --------------------------------------------------------------------------------
     def aws(self, region: str | None = None) -> Aws:
@@ -123,4 +145,5 @@ class Context:
         return self._aws
 
     def extra(self, name: str, default: Any = None) -> Any:
+        """A command's own option by name, for command modules only: the engine takes typed options."""
         return getattr(self.args, name, default)

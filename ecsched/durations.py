@@ -1,4 +1,5 @@
-"""Durations as people write them on the command line: `90`, `90s`, `5m`, `1h30m`, `1.5h`, `250ms`, `2d`."""
+"""Durations as people write them on the command line (`90`, `90s`, `5m`, `1h30m`, `1.5h`, `250ms`, `2d`),
+and as ecsched prints them."""
 
 from __future__ import annotations
 
@@ -30,3 +31,13 @@ def parse_duration(text: str, what: str = "duration", *, positive: bool = False)
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         raise EcschedError(f"{what}: {text!r} must be a {'positive' if positive else 'non-negative'} duration")
     return value
+
+
+def format_duration(seconds: float) -> str:
+    """The one way ecsched prints a duration: `500ms`, `59s`, `2m5s`, `1h30m`, `1h1s`; the same units
+    `parse_duration` reads, so a printed duration can be passed back as an option."""
+    if 0 < seconds < 1:
+        return f"{int(seconds * 1000)}ms"
+    h, rest = divmod(max(0, round(seconds)), 3600)
+    m, s = divmod(rest, 60)
+    return (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "") or "0s"

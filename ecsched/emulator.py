@@ -2,7 +2,10 @@
 
 Seeding creates what the config expects an account to have already: the clusters, the task
 definitions (with an awslogs log configuration and their log groups), the dead-letter queues and
-the subnets it names. moto cannot create a subnet with a chosen id over its API, so the subnets
+the subnets it names. Before the config is read, the user's inputs can be seeded too: S3 objects
+(a Terraform state for the tfstate plugin) and SSM parameters (for the ssm plugin).
+
+moto cannot create a subnet with a chosen id over its API, so the subnets
 are created normally and re-keyed in moto's in-process backend: this is why the emulator runs in
 this process, never as a separate server.
 """
@@ -10,6 +13,7 @@ this process, never as a separate server.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +23,62 @@ from ecsched.model import Schedule
 
 ACCOUNT = "123456789012"  # moto's default account
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+@dataclass(frozen=True)
+class S3Seed:
+    bucket: str
+    key: str
+    body: bytes
+    source: str
+
+
+@dataclass(frozen=True)
+class SsmSeed:
+    name: str
+    value: str
+    secure: bool
+
+
+def parse_s3_seed(spec: str) -> S3Seed:
+    """`s3://BUCKET/KEY=FILE` (the last `=` splits: keys may hold one). The file is read now."""
+    url, eq, source = spec.rpartition("=")
+    m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)", url)
+    if not eq or not m or not source:
+        raise EcschedError(f"--s3 {spec}: write s3://BUCKET/KEY=FILE, e.g. "
+                           "s3://tfstate/app/terraform.tfstate=./terraform.tfstate")
+    try:
+        with open(source, "rb") as f:
+            body = f.read()
+    except OSError as e:
+        raise EcschedError(f"--s3 {spec}: cannot read {source}: {e.strerror}") from None
+    return S3Seed(m.group(1), m.group(2), body, source)
+
+
+def parse_ssm_seed(spec: str, *, secure: bool) -> SsmSeed:
+    """`NAME=VALUE` (the first `=` splits: names cannot hold one)."""
+    name, eq, value = spec.partition("=")
+    option = "--ssm-secure" if secure else "--ssm"
+    if not eq or not name:
+        raise EcschedError(f"{option} {spec}: write NAME=VALUE, e.g. {option} /app/db-host=db.internal")
+    return SsmSeed(name, value, secure)
+
+
+# A top-level `region: us-east-1` (YAML), or `"region": "us-east-1",` (JSON, Jsonnet) at any indentation.
+_REGION_LINE = re.compile(r"""^(?:\s*["']region["']|region)\s*:\s*"""
+                          r"""["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*,?\s*(?:#.*)?$""", re.M)
+
+
+def region_in(path: str) -> str | None:
+    """The literal top-level `region:` of a config file, read before it can be loaded (its plugins may need
+    the emulator); None when it is computed, or the file cannot be read."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    m = _REGION_LINE.search(text)
+    return m.group(1) if m else None
 
 
 @dataclass
@@ -76,8 +136,31 @@ class Emulator:
                                 aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], region_name=region)
         return session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
 
+    def seed_inputs(self, objects: list[S3Seed], parameters: list[SsmSeed], regions: list[str]) -> list[str]:
+        """What the config's plugins will read: S3 objects, and SSM parameters in each of `regions`."""
+        out: list[str] = []
+        for o in objects:
+            s3 = self._client("s3", self.region)
+            try:
+                if self.region == "us-east-1":
+                    s3.create_bucket(Bucket=o.bucket)
+                else:
+                    s3.create_bucket(Bucket=o.bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+            except s3.exceptions.BucketAlreadyOwnedByYou:
+                pass
+            s3.put_object(Bucket=o.bucket, Key=o.key, Body=o.body)
+            out.append(f"s3://{o.bucket}/{o.key} (from {o.source}, {len(o.body)} bytes)")
+        for region in dict.fromkeys(regions):
+            for p in parameters:
+                kind = "SecureString" if p.secure else "String"
+                self._client("ssm", region).put_parameter(Name=p.name, Value=p.value, Type=kind, Overwrite=True)
+                out.append(f"SSM parameter {p.name} ({kind}, {region})")
+        self.seeded += out
+        return out
+
     def seed(self, schedules: list[Schedule]) -> list[str]:
         """Create what the schedules refer to. Idempotent. Returns a line per thing created."""
+        first = len(self.seeded)
         done: set[tuple[str, str]] = set()
         for s in schedules:
             t = s.target
@@ -103,7 +186,7 @@ class Emulator:
                 self._client("sqs", region).create_queue(QueueName=t.dead_letter_arn.rsplit(":", 1)[-1])
                 self.seeded.append(f"queue {t.dead_letter_arn.rsplit(':', 1)[-1]}")
                 done.add(("sqs", t.dead_letter_arn))
-        return self.seeded
+        return self.seeded[first:]
 
     def _register(self, region: str, family: str, containers: list[str], revisions: int) -> None:
         ecs = self._client("ecs", region)

@@ -62,7 +62,8 @@ class AwsError(EcschedError):
 
 
 def describe_aws_exception(exc: BaseException) -> str | None:
-    """A plain sentence for botocore's errors, without importing botocore up front."""
+    """A plain sentence for botocore's errors, without importing botocore up front. Always one line: an
+    HTML error page (a proxy, a load balancer, the emulator) becomes its status and the action."""
     if not type(exc).__module__.startswith(("botocore", "boto3")):
         return None
     name = type(exc).__name__
@@ -71,10 +72,45 @@ def describe_aws_exception(exc: BaseException) -> str | None:
     if name == "NoRegionError":
         return "no AWS region: set `region:` in the config, pass --region, or set AWS_REGION"
     if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"):
-        return f"cannot reach AWS: {exc}"
+        return f"cannot reach AWS: {_one_line(str(exc))}"
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
-        err = response.get("Error", {})
+        err = response.get("Error") or {}
         op = getattr(exc, "operation_name", "AWS")
-        return f"{op} failed: {err.get('Code', name)}: {err.get('Message', exc)}"
-    return f"AWS error: {exc}"
+        meta = response.get("ResponseMetadata") or {}
+        status = meta.get("HTTPStatusCode")
+        headers = {str(k).lower(): str(v) for k, v in (meta.get("HTTPHeaders") or {}).items()}
+        message = str(err.get("Message", "")) if isinstance(err, dict) else ""
+        code = str(err.get("Code", "")) if isinstance(err, dict) else ""
+        if "html" in headers.get("content-type", "") or _looks_like_html(message) or not err:
+            return (f"{op} failed: {_status(status)}, an error page instead of an AWS answer (a proxy or the "
+                    "endpoint failed)")
+        if not code or code == str(status) or code == "Unknown":
+            code = _status(status)
+        return f"{op} failed: {code}: {_one_line(message or str(exc))}"
+    return f"AWS error: {_one_line(str(exc))}"
+
+
+def _status(status: object) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"HTTP {int(str(status))} {HTTPStatus(int(str(status))).phrase}"
+    except ValueError:
+        return f"HTTP {status}" if status is not None else "no HTTP status"
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype html", "<html", "<head", "<body", "<?xml")) and "<" in head[1:]
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# Real bugs (not a user's mistake, not AWS): their own exit code, and where to report them.
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+REPORT_BUG = ("this is a bug in ecsched, not in your file: please report it on the project's issue tracker "
+              "with the output of the same command run with --debug")

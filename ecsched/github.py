@@ -1,6 +1,6 @@
 """Post the plan as one pull-request comment, updated in place on every push (GitHub Actions).
 
-The comment is found again by a hidden marker line (`render.marker`). Everything comes from the
+The comment is found again by a hidden marker line (`planview.marker`). Everything comes from the
 environment GitHub Actions sets: GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name), GITHUB_EVENT_PATH (the
 event JSON, for the PR number) and GITHUB_API_URL (GitHub Enterprise Server too). Standard library only.
 
@@ -84,7 +84,7 @@ def with_marker(body: str, marker: str) -> str:
 
 
 def fit(body: str, limit: int = LIMIT) -> str:
-    """A last guard for bodies not made by render.markdown (an error log): cut, and say so."""
+    """A last guard for bodies not made by planview.markdown (an error log): cut, and say so."""
     if len(body) <= limit:
         return body
     note = "\n\n_Cut to fit GitHub's comment limit; the full text is in the job log._\n"

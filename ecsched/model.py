@@ -18,8 +18,11 @@ Backend = Literal["rules", "scheduler"]
 
 # Tag that marks a rule as ours; it is ecschedule's own, so rules it created are owned as-is.
 TRACKING_TAG = "ecschedule:tracking-id"
-# Fingerprint of what ecsched last applied, for telling file changes from drift.
+# Fingerprint of what ecsched last applied completely, for telling file changes from drift. Written last.
 FINGERPRINT_TAG = "ecsched:fingerprint"
+# Fingerprint of what an apply is writing, set before its first call and cleared ("") by its last one:
+# while set, the live rule is an unfinished apply, not drift.
+APPLYING_TAG = "ecsched:applying"
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,36 @@ class Schedule:
         """A short, stable hash of the definition, tagged on apply to detect drift later."""
         blob = json.dumps(to_plain(self), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Live:
+    """One live schedule, as a backend read it."""
+
+    name: str
+    schedule: Schedule | None  # None when its shape is not one we manage
+    tracking_id: str | None  # the ownership tag's value; None: no tag
+    fingerprint: str | None = None  # what ecsched last applied completely, if it did
+    unmanaged: str | None = None  # why `schedule` is None
+    target_ids: tuple[str, ...] = ()
+    backend: str = "rules"
+    target_arns: tuple[str, ...] = ()  # what its targets point at, for messages
+    enabled: bool | None = None  # the rule's state, also when its shape is not one we manage
+    applying: str | None = None  # set while an apply that was interrupted had not finished
+    region: str = ""
+
+    @property
+    def untargeted(self) -> bool:
+        """A rule left with no target: an interrupted create or delete (ecsched never leaves one otherwise)."""
+        return self.schedule is None and not self.target_ids
+
+    def fingerprint_after(self, enabled: bool) -> str | None:
+        """The fingerprint tag to write with a state change made by ecsched (`--now`), so that it does not
+        read as drift later. None when there is no record to move, or the rule had already drifted (that
+        drift stays visible)."""
+        if self.schedule is None or not self.fingerprint or self.schedule.fingerprint() != self.fingerprint:
+            return None
+        return self.schedule.with_enabled(enabled).fingerprint()
 
 
 def to_plain(s: Schedule) -> dict[str, Any]:

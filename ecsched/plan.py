@@ -1,11 +1,15 @@
-"""Desired (file) vs live (AWS) -> an ordered list of changes. Pure: no I/O, no boto3.
+"""Desired (file) vs live (AWS) -> an ordered list of changes. Pure: no I/O, no boto3, no config code.
 
-Ownership is decided here and nowhere else:
-- a live rule is ours when its `ecschedule:tracking-id` tag equals the file's trackingId;
-- a rule in the file that exists live but is not ours, or whose shape we do not manage (several
-  targets, a non-ECS target, an event pattern), is a conflict: never overwritten, unless `adopt`
-  (single ECS target only);
-- prune deletes only rules that are ours and absent from the file.
+Ownership is decided here (with ecsched.ownership) and nowhere else:
+- a live rule is ours when its `ecschedule:tracking-id` tag names the file's trackingId (a cluster name
+  and its ARN are one owner);
+- an untagged rule that ecschedule before v0.10 could have written from the file (its one target an ECS
+  task on the file's cluster) is adopted: one TagResource, plus any real change;
+- any other rule of a declared name is a conflict: never overwritten; `adopt` takes untagged rules of a
+  shape ecsched manages, never another trackingId's;
+- prune deletes only rules that are ours and absent from the file. It finishes rules an interrupted apply
+  left without a target, and reports (never deletes) owned rules of shapes ecsched does not manage, unless
+  they are named.
 """
 
 from __future__ import annotations
@@ -13,31 +17,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from ecsched.model import Schedule
+from ecsched import fielddiff, ownership
+from ecsched.fielddiff import FieldChange
+from ecsched.model import Live, Schedule
+
+__all__ = ["Action", "Change", "FieldChange", "Live", "Plan", "field_changes", "make_plan", "prune_change", "select"]
 
 Action = Literal["create", "update", "delete", "conflict", "noop"]
-
-
-@dataclass(frozen=True)
-class Live:
-    """One live schedule, as a backend read it."""
-
-    name: str
-    schedule: Schedule | None  # None when its shape is not one we manage
-    tracking_id: str | None  # the ownership tag's value, if any
-    fingerprint: str | None = None  # what ecsched last applied, if it did
-    unmanaged: str | None = None  # why `schedule` is None
-    target_ids: tuple[str, ...] = ()
-    backend: str = "rules"
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    path: str  # in the file's key names, e.g. "containerOverrides[0].command"
-    before: Any
-    after: Any
 
 
 @dataclass(frozen=True)
@@ -46,7 +34,7 @@ class Change:
     name: str
     desired: Schedule | None = None
     live: Schedule | None = None
-    reason: str = ""  # why a conflict
+    reason: str = ""  # why a conflict, why a delete, what an unfinished apply left
     fields: tuple[FieldChange, ...] = ()
     # The live rule no longer matches what ecsched last applied: changed outside ecsched.
     drift: bool = False
@@ -56,6 +44,9 @@ class Change:
     adopt: bool = False  # take ownership (tag) as part of this change
     remove_target_ids: tuple[str, ...] = ()  # live targets to remove first (target id changed)
     backend: str = "rules"
+    # An earlier apply was interrupted: what is live is its unfinished work, not drift.
+    unfinished: bool = False
+    current: Live | None = None  # the live rule as read, when there is one
 
     @property
     def state_only(self) -> bool:
@@ -74,11 +65,16 @@ class Change:
     @property
     def origin(self) -> str:
         """Where an update comes from: "file", "outside" (drift: changed outside ecsched, which apply
-        reverts), "both", or "unknown" (no fingerprint recorded). Creates and deletes come from the file."""
+        reverts), "both", "unfinished" (an interrupted apply), or "unknown" (no fingerprint recorded).
+        Creates and deletes come from the file."""
         if self.action in ("create", "delete"):
             return "file"
-        if self.action != "update" or self.adopt:
-            return "unknown" if self.action == "update" else ""
+        if self.action != "update":
+            return ""
+        if self.unfinished:
+            return "unfinished"
+        if self.adopt:
+            return "unknown"
         if self.drift:
             return "both" if self.edited else "outside"
         return "file" if self.edited else "unknown"
@@ -116,33 +112,16 @@ def select(names: Iterable[str], patterns: list[str] | None) -> set[str]:
 
 
 def field_changes(before: Schedule | None, after: Schedule | None) -> tuple[FieldChange, ...]:
-    from ecsched.config.export import schedule_to_config
-
-    a = schedule_to_config(before, mask=False) if before else {}
-    b = schedule_to_config(after, mask=False) if after else {}
-    out: list[FieldChange] = []
-    _diff(a, b, "", out)
-    return tuple(out)
-
-
-def _diff(a: Any, b: Any, path: str, out: list[FieldChange]) -> None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in list(a) + [k for k in b if k not in a]:
-            _diff(a.get(k), b.get(k), f"{path}.{k}" if path else str(k), out)
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(
-            isinstance(x, dict) for x in a + b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _diff(x, y, f"{path}[{i}]", out)
-    elif a != b:
-        if path == "disabled":
-            a, b = bool(a), bool(b)
-        out.append(FieldChange(path, a, b))
+    return tuple(fielddiff.changes(before, after))
 
 
 def make_plan(desired: list[Schedule], live: dict[str, Live], *, selected: set[str] | None = None,
-              prune: bool = False, adopt: bool = False, owners: set[str] | None = None) -> Plan:
+              prune: bool = False, adopt: bool = False, owners: set[str] | None = None,
+              prune_named: list[str] | None = None) -> Plan:
     """`selected`: the rule names in scope (None: all). `live`: every live schedule read for this run.
-    `owners`: trackingIds that are ours beyond the desired schedules' (the file's own, for pruning)."""
+    `owners`: trackingIds that are ours beyond the desired schedules' (each file's own, for pruning).
+    `prune_named`: globs naming the undeclared rules to delete (`--prune --rule`); only those go, and
+    they go whatever their shape."""
     plan = Plan()
     names = {s.name for s in desired}
     for s in desired:
@@ -154,42 +133,84 @@ def make_plan(desired: list[Schedule], live: dict[str, Live], *, selected: set[s
             continue
         plan.changes.append(_compare(s, lv, adopt))
     if prune:
-        owners = {s.tracking_id for s in desired} | (owners or set())
+        declared_owners = {s.tracking_id for s in desired}
+        all_owners = declared_owners | (owners or set())
         for name in sorted(live):
-            lv = live[name]
-            if name in names or lv.tracking_id not in owners:
-                continue  # never touch what is not ours
-            plan.changes.append(Change("delete", name, live=lv.schedule, fields=field_changes(lv.schedule, None),
-                                       remove_target_ids=lv.target_ids, backend=lv.backend))
+            if name in names:
+                continue
+            ch = prune_change(live[name], all_owners, declared_owners=declared_owners, named=prune_named)
+            if ch is not None:
+                plan.changes.append(ch)
     return plan
 
 
+def prune_change(lv: Live, owners: set[str], *, declared_owners: set[str] | None = None,
+                 named: list[str] | None = None) -> Change | None:
+    """What `--prune` does with a live rule that no file given declares: None when it is not ours (or not
+    named). `declared_owners`: the trackingIds that still declare rules (to say why a rule goes)."""
+    owner = next((o for o in sorted(owners) if ownership.same_owner(lv.tracking_id, o, lv.region)), None)
+    if owner is None:
+        return None  # never touch what is not ours
+    if named is not None and not select([lv.name], named):
+        return None
+    remove = lv.target_ids
+    if lv.untargeted:
+        why = (f"an interrupted apply or delete left it without a target; trackingId `{owner}` owns it and no "
+               "file declares it, so the delete is finished")
+    elif lv.schedule is None and named is None:
+        why = (f"trackingId `{owner}` owns it, but ecsched does not manage its shape ({lv.unmanaged}), so "
+               f"--prune leaves it. To delete it, name it: `ecsched apply --prune --rule {lv.name}`")
+        return Change("conflict", lv.name, reason=why, backend=lv.backend, current=lv)
+    elif declared_owners is not None and not any(ownership.same_owner(owner, o) for o in declared_owners):
+        why = (f"trackingId `{owner}` owns it and the files given declare no rule for `{owner}` (`rules:` is "
+               f"empty), so --prune deletes every rule of `{owner}`")
+    else:
+        why = (f"trackingId `{owner}` owns it and no file given declares it. If another file with trackingId "
+               f"`{owner}` declares it, pass that file too, or give each file its own trackingId")
+    return Change("delete", lv.name, live=lv.schedule, reason=why, fields=field_changes(lv.schedule, None),
+                  remove_target_ids=remove, backend=lv.backend, unfinished=lv.untargeted, current=lv)
+
+
 def _compare(s: Schedule, lv: Live, adopt: bool) -> Change:
-    owned = lv.tracking_id == s.tracking_id
+    owned = ownership.owns(s, lv)
     taking = False
     if not owned:
-        if lv.tracking_id:
-            why = f"it belongs to trackingId `{lv.tracking_id}`, not `{s.tracking_id}`"
+        untagged = lv.tracking_id is None
+        if untagged and ownership.untagged_mismatch(s, lv) is None:
+            taking = True  # written by ecschedule before v0.10, which tagged nothing
+        elif untagged and adopt and (lv.schedule is not None or lv.untargeted):
+            taking = True
         else:
-            why = "it exists but was not created by ecsched or ecschedule (no ecschedule:tracking-id tag)"
-        if lv.schedule is None and lv.unmanaged != "it has no targets":
-            return Change("conflict", s.name, desired=s, reason=f"{why}, and {lv.unmanaged}", backend=s.backend)
-        if not adopt or lv.tracking_id:  # never adopt another trackingId's rule
-            hint = "; pass --adopt to take it over" if not lv.tracking_id else ""
-            return Change("conflict", s.name, desired=s, live=lv.schedule, reason=why + hint,
-                          fields=field_changes(lv.schedule, s), backend=s.backend)
-        taking = True
-    if lv.schedule is None and lv.unmanaged != "it has no targets":
+            return Change("conflict", s.name, desired=s, live=lv.schedule, reason=ownership.not_ours(s, lv, adopt),
+                          fields=field_changes(lv.schedule, s) if lv.schedule else (), backend=s.backend,
+                          current=lv)
+    if lv.schedule is None and not lv.untargeted:
         why = f"ecsched does not manage this rule's shape: {lv.unmanaged}"
-        return Change("conflict", s.name, desired=s, reason=why, backend=s.backend)
+        return Change("conflict", s.name, desired=s, reason=why, backend=s.backend, current=lv)
+    recorded = lv.fingerprint if owned else None  # another owner's record says nothing about ours
+    unfinished = owned and (bool(lv.applying) or lv.untargeted)
     if lv.schedule == s and not taking:  # before field_changes: most rules are unchanged, and it is costly
-        return Change("noop", s.name, desired=s, live=lv.schedule, backend=s.backend)
+        if unfinished or (recorded is not None and recorded != s.fingerprint()):
+            # The rule is as the file says, but the apply that made it stopped before its record.
+            return Change("update", s.name, desired=s, live=lv.schedule, backend=s.backend, unfinished=True,
+                          edited=False, reason=UNFINISHED if unfinished else UNRECORDED, current=lv)
+        return Change("noop", s.name, desired=s, live=lv.schedule, backend=s.backend, current=lv)
     fields = field_changes(lv.schedule, s)
     # No state file: apply tags each rule with the fingerprint of what it applied. Live != that record
     # means someone changed the rule outside ecsched; file != that record means the file changed.
-    recorded = lv.fingerprint if owned else None  # another owner's record says nothing about ours
-    drift = bool(recorded and lv.schedule and lv.schedule.fingerprint() != recorded)
+    drift = not unfinished and bool(recorded and lv.schedule and lv.schedule.fingerprint() != recorded)
     edited = None if not recorded else s.fingerprint() != recorded
     remove = tuple(t for t in lv.target_ids if t != s.target.target_id)
+    reason = UNFINISHED if unfinished else ""
+    if taking and lv.tracking_id is None and not adopt:
+        reason = (f"it has no ecschedule:tracking-id tag (ecschedule before v0.10 wrote none) and its one target is "
+                  f"an ECS task on this file's cluster, so it is adopted: tagged ecschedule:tracking-id="
+                  f"`{s.tracking_id}`")
     return Change("update", s.name, desired=s, live=lv.schedule, fields=fields, drift=drift, edited=edited,
-                  adopt=taking, remove_target_ids=remove, backend=s.backend)
+                  adopt=taking, remove_target_ids=remove, backend=s.backend, unfinished=unfinished, reason=reason,
+                  current=lv)
+
+
+UNFINISHED = "unfinished apply: an earlier apply of this rule was interrupted; this one completes it"
+UNRECORDED = ("unfinished apply: the rule matches the file, but not ecsched's record of its last apply (an apply "
+              "stopped before its last call); this apply records it, one TagResource")

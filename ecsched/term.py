@@ -81,7 +81,11 @@ class Term:
     def width(self) -> int:
         """The terminal's width; 80 when not a terminal (for rich's tables when piped)."""
         if self.is_terminal:
-            return max(20, shutil.get_terminal_size((80, 24)).columns)
+            try:  # this stream's terminal: stdout may be piped while stderr is a terminal
+                columns = int(os.environ.get("COLUMNS") or 0) or os.get_terminal_size(self.stream.fileno()).columns
+            except (OSError, ValueError, AttributeError):
+                columns = shutil.get_terminal_size((80, 24)).columns
+            return max(20, columns)
         return 80
 
     def console(self) -> Console:

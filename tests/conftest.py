@@ -81,12 +81,12 @@ HAVE_COMPAT = _CORPUS_ROOT.is_dir()
 
 # Tests that measure real waits between processes: one xdist worker runs them all, one after another,
 # so that they never compete with each other for the two cores.
-TIMING_GROUPS = {"test_lock.py": "lock"}
+TIMING_GROUPS = {"test_lock*.py": "lock"}
 
 # Seconds of wall time each (measured with --durations): real processes, real waits, many examples against
 # moto. `-m "not slow"` leaves them out for a quick loop; the README's command and CI run them.
 # Names are fnmatch patterns. Test files may also mark their own tests with @pytest.mark.slow.
-SLOW_FILES = {"test_lock.py", "test_emulator.py"}
+SLOW_FILES = {"test_lock*.py", "test_emulator.py"}
 SLOW_TESTS = {
     "test_roundtrip_property.py": {"test_apply_then_diff_is_empty_and_reapply_writes_nothing"},
     "test_github.py": {"test_action_*"},  # action.yml's step under bash, with ecsched processes
@@ -111,11 +111,12 @@ def _fit_to_profile(item: pytest.Item) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         name = item.path.name
-        group = TIMING_GROUPS.get(name)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+        for pattern, group in TIMING_GROUPS.items():
+            if fnmatch.fnmatchcase(name, pattern):
+                item.add_marker(pytest.mark.xdist_group(group))
         test = getattr(item, "originalname", item.name)
-        if name in SLOW_FILES or any(fnmatch.fnmatchcase(test, p) for p in SLOW_TESTS.get(name, ())):
+        slow_file = any(fnmatch.fnmatchcase(name, p) for p in SLOW_FILES)
+        if slow_file or any(fnmatch.fnmatchcase(test, p) for p in SLOW_TESTS.get(name, ())):
             item.add_marker(pytest.mark.slow)
         _fit_to_profile(item)
     # Longest first: under xdist the lock group and the slow tests start at once, and the short ones fill

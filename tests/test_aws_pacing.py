@@ -171,7 +171,7 @@ def test_an_invalid_config_cancels_the_early_read(quota_aws: QuotaServer, cli: C
     import argparse
     import threading
 
-    from ecsched import workflow
+    from ecsched import sync
     from ecsched.context import Context
     from ecsched.errors import ConfigError
 
@@ -184,7 +184,7 @@ def test_an_invalid_config_cancels_the_early_read(quota_aws: QuotaServer, cli: C
                               quota="20", parallel=8, changed_since=None)
     ctx = Context.from_args(args)
     with pytest.raises(ConfigError, match="bogus"):
-        workflow.compute(ctx, rules=None, prune=False)
+        sync.compute(ctx.source(), sync.SyncOptions(parallel=8, quota="20"), ctx)
     assert ctx._aws is not None and ctx._aws.pacer.cancelled
     assert not any(t.name == "ecsched-early-read" and t.is_alive() for t in threading.enumerate())
     # Paced at 20/s, reading all 60 rules takes seconds; validation failed long before.

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import write_order
 from tests.conftest import ACCOUNT, COMPAT, REGION, Result, client, count_of, seed_ecs
+from tests.write_order import WRITES
 
-WRITES = {"PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "EnableRule", "DisableRule", "TagResource",
-          "UntagResource"}
+
+@pytest.fixture
+def order(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
+    yield from write_order.record(monkeypatch)
 
 
 def writes(c: Counter[str]) -> int:
@@ -105,25 +109,11 @@ def test_a_rule_written_by_ecschedule_reads_without_spurious_changes(aws: str, c
 
 
 def test_create_is_disabled_then_targets_then_enabled(aws: str, cli: Callable[..., Result], tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecsched.aws import Aws
-
-    order: list[tuple[str, Any]] = []
-    original = Aws.client
-
-    def recording(self: Aws, service: str, region: str | None = None) -> Any:
-        c = original(self, service, region)
-        if service == "events" and not getattr(c, "_rec", False):
-            c.meta.events.register("before-parameter-build.events.*",
-                                   lambda model, params, **_: order.append((model.name, params.get("State"))))
-            c._rec = True
-        return c
-
-    monkeypatch.setattr(Aws, "client", recording)
+                                                      order: list[tuple[str, Any]]) -> None:
     path = write_config(tmp_path, [rule("nightly")])
     assert cli("-c", path, "apply").code == 0
-    w = [(op, st) for op, st in order if op in WRITES]
-    assert w == [("PutRule", "DISABLED"), ("PutTargets", None), ("EnableRule", None)]
+    # The fingerprint tag last: until then the rule reads as an unfinished apply, never as drift.
+    assert order == [("PutRule", "DISABLED"), ("PutTargets", None), ("EnableRule", None), ("TagResource", None)]
     assert client("events").describe_rule(Name="nightly")["State"] == "ENABLED"
 
 
@@ -215,10 +205,10 @@ def test_put_targets_failed_entries_are_errors(aws: str, cli: Callable[..., Resu
 # --- ownership -------------------------------------------------------------------------------------
 
 
-def _foreign(name: str, tracking: str | None = None) -> None:
+def _foreign(name: str, tracking: str | None = None, cluster: str = "api") -> None:
     ev = client("events")
     ev.put_rule(Name=name, ScheduleExpression="rate(1 day)", State="ENABLED")
-    ev.put_targets(Rule=name, Targets=[{"Id": "x", "Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api",
+    ev.put_targets(Rule=name, Targets=[{"Id": "x", "Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}",
                                         "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/other",
                                         "EcsParameters": {"TaskDefinitionArn":
                                                           f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/x"}}])
@@ -256,10 +246,11 @@ def test_prune_with_rule_is_refused(aws: str, cli: Callable[..., Result], tmp_pa
     assert client("events").list_rules()["Rules"] == []
 
 
-@pytest.mark.parametrize("tracking", [None, "billing"])
+@pytest.mark.parametrize(("tracking", "cluster"), [(None, "other"), ("billing", "api")])
 def test_conflict_is_refused_and_adopt_takes_an_untagged_rule(aws: str, cli: Callable[..., Result],
-                                                              tmp_path: Path, tracking: str | None) -> None:
-    _foreign("nightly", tracking)
+                                                              tmp_path: Path, tracking: str | None,
+                                                              cluster: str) -> None:
+    _foreign("nightly", tracking, cluster)
     before = targets("nightly")
     path = write_config(tmp_path, [rule("nightly")])
     diff = cli("-c", path, "diff", "--exit-code")
@@ -277,6 +268,19 @@ def test_conflict_is_refused_and_adopt_takes_an_untagged_rule(aws: str, cli: Cal
         assert adopted.code == 0, adopted.err
         assert tags("nightly")["ecschedule:tracking-id"] == "api"
         assert cli("-c", path, "diff", "--exit-code").code == 0
+
+
+def test_an_untagged_ecs_rule_on_the_files_cluster_is_adopted_by_a_plain_apply(
+        aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
+    _foreign("nightly")  # as ecschedule before v0.10 left it: no tag
+    path = write_config(tmp_path, [rule("nightly")])
+    diff = cli("-c", path, "diff", "--format", "json")
+    (ch,) = json.loads(diff.out)["changes"]
+    assert ch["action"] == "update" and "adopted" in ch["reason"]
+    assert "(adopt)" in cli("-c", path, "diff").out
+    assert cli("-c", path, "apply").code == 0
+    assert tags("nightly")["ecschedule:tracking-id"] == "api"
+    assert cli("-c", path, "diff", "--exit-code").code == 0
 
 
 def test_rule_with_several_targets_is_a_conflict(aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
@@ -365,14 +369,16 @@ def test_dry_run_writes_nothing(aws: str, cli: Callable[..., Result], tmp_path: 
     assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep", "gone"}
 
 
-def test_prune_removes_an_owned_rule_whose_shape_ecsched_does_not_model(aws: str, cli: Callable[..., Result],
-                                                                        tmp_path: Path) -> None:
+def test_prune_reports_and_leaves_an_owned_rule_whose_shape_ecsched_does_not_model(
+        aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
     assert cli("-c", write_config(tmp_path, [rule("keep"), rule("odd")]), "apply").code == 0
     client("events").put_targets(Rule="odd", Targets=[{"Id": "extra", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
     path = write_config(tmp_path, [rule("keep")])
-    res = cli("-c", path, "apply", "--prune")
-    assert res.code == 0, res.err
-    assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep"}
+    diff = cli("-c", path, "diff", "--prune")
+    assert "! conflict odd" in diff.out and "--prune leaves it" in diff.out and "2 targets" in diff.out
+    assert cli("-c", path, "apply", "--prune").code == 1
+    assert {r["Name"] for r in client("events").list_rules()["Rules"]} == {"keep", "odd"}
+    assert len(targets("odd")) == 2
 
 
 def test_a_migrated_rule_is_not_created_again_from_an_old_file(aws: str, cli: Callable[..., Result],
@@ -398,7 +404,7 @@ def test_json_output_masks_secrets_everywhere(aws: str, cli: Callable[..., Resul
 
 
 def test_dry_run_exits_1_when_apply_would_refuse(aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
-    _foreign("nightly")
+    _foreign("nightly", "billing")
     res = cli("-c", write_config(tmp_path, [rule("nightly")]), "apply", "--dry-run")
     assert res.code == 1
     assert "apply would refuse it" in res.err

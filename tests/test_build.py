@@ -49,10 +49,23 @@ def test_no_cluster_is_an_error_naming_the_rule(tmp_path: Path) -> None:
     assert one(tmp_path, {"cluster": "batch"}).target.cluster_arn.endswith(":cluster/batch")
 
 
-def test_tracking_id_defaults_to_the_cluster_name(tmp_path: Path) -> None:
+def test_tracking_id_is_the_top_level_cluster_exactly_as_ecschedule_writes_it(tmp_path: Path) -> None:
     assert one(tmp_path).tracking_id == "api"
-    assert one(tmp_path, cluster="arn:aws:ecs:us-east-1:123456789012:cluster/web").tracking_id == "web"
+    arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+    assert one(tmp_path, cluster=arn).tracking_id == arn  # an ARN stays an ARN
+    assert one(tmp_path, {"cluster": "batch"}, cluster="web").tracking_id == "web"  # the rule's cluster: no
     assert one(tmp_path, trackingId="mine").tracking_id == "mine"
+    assert one(tmp_path, {"trackingId": "own"}, trackingId="mine").tracking_id == "own"  # ecschedule's too
+    # No top-level cluster and no trackingId: ecschedule writes an empty tag.
+    [s] = config(tmp_path, {"cluster": "batch"}, region="us-east-1").schedules(ACCOUNT)
+    assert s.tracking_id == ""
+
+
+def test_a_scheduler_group_is_named_after_the_cluster_in_either_spelling(tmp_path: Path) -> None:
+    arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+    by_arn = one(tmp_path, {"backend": "scheduler"}, cluster=arn)
+    assert by_arn.schedule_group == one(tmp_path, {"backend": "scheduler"}, cluster="web").schedule_group
+    assert by_arn.schedule_group == "ecsched-web"
 
 
 def test_target_id_defaults_to_the_rule_name(tmp_path: Path) -> None:

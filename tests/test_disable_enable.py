@@ -191,3 +191,22 @@ def test_now_leaves_an_earlier_drift_visible(aws: str, cli: Callable[..., Result
     assert tags("report-nightly")["ecsched:fingerprint"] == before  # not re-recorded: it had drifted
     (change,) = [c for c in diff_json(cli, config)["changes"] if c["action"] != "noop"]
     assert change["drift"] is True
+
+
+def test_now_pauses_a_generated_jsonnet_rule_live_and_leaves_the_file(aws: str, cli: Callable[..., Result],
+                                                                      tmp_path: Path) -> None:
+    from tests.conftest import seed_ecs
+
+    seed_ecs()
+    path = tmp_path / "c.jsonnet"
+    text = ("local jobs = ['hourly', 'daily'];\n{\n  region: 'us-east-1',\n  cluster: 'api',\n"
+            "  role: 'ecsEventsRole',\n"
+            "  rules: [{ name: j, scheduleExpression: 'rate(1 hour)', taskDefinition: 'task1' } for j in jobs],\n}\n")
+    path.write_text(text)
+    assert cli("-c", str(path), "apply").code == 0
+    r = cli("-c", str(path), "disable", "hourly", "--now")
+    assert r.code == 0, r.err
+    assert "rule hourly is generated" in r.err  # the advice for the file, as a warning
+    assert state("hourly") == "DISABLED" and state("daily") == "ENABLED"
+    assert path.read_text() == text
+    assert cli("-c", str(path), "disable", "hourly").code == 1  # without --now it is still refused

@@ -83,7 +83,7 @@ def test_changed_in_both_places(applied: Path, cli: Callable[..., Result]) -> No
     edit_file(applied)
     (ch,) = changes(cli, applied)
     assert (ch["drift"], ch["origin"]) == (True, "both")
-    assert sorted(f["path"] for f in ch["fields"]) == ["containerOverrides[0].command", "disabled"]
+    assert sorted(f["path"] for f in ch["fields"]) == ["containerOverrides[app].command", "disabled"]
     assert "DRIFT: changed in the file and outside ecsched" in cli("-c", str(applied), "diff").out
 
 
@@ -94,7 +94,7 @@ def test_target_changed_outside_is_drift(applied: Path, cli: Callable[..., Resul
     events.put_targets(Rule="cleanup", Targets=[target])
     (ch,) = changes(cli, applied)
     assert (ch["rule"], ch["origin"]) == ("cleanup", "outside")
-    assert ch["fields"] == [{"path": "taskCount", "before": 3, "after": None}]
+    assert ch["fields"] == [{"path": "taskCount", "before": 3, "after": 1}]  # the default, as a value
 
 
 def test_schedule_changed_outside_is_drift(applied: Path, cli: Callable[..., Result]) -> None:

@@ -282,3 +282,43 @@ def test_environment_examples_reject_an_unknown_environment() -> None:
     assert "ENV must be one of prod, staging, not qa" in msg
     with pytest.raises(ConfigError, match="environment variable APP_CLUSTER is not set"):
         ecsched.config.load([str(ENVS / "schedules.yaml")], environ={"ENV": "qa"})
+
+
+# --- issue 13 §5: one message per problem, where it is written; plugins hide nothing ----------------
+
+
+def test_a_failed_template_call_is_reported_once_per_place_it_is_written(tmp_path: Path) -> None:
+    path = write(tmp_path, "local cluster = '{{ must_env `ECSCHED_NOPE` }}';\n{\n  region: 'us-east-1',\n"
+                 "  cluster: cluster,\n  rules: [\n" + rule(cluster="cluster", group="'{{ must_env `ECSCHED_NOPE` }}'")
+                 + "\n  ],\n}\n")
+    problems = load_error(path)
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:1:18", f"{path}:11:13"]
+    assert all("ECSCHED_NOPE is not set" in p for p in problems)
+
+
+def test_a_top_level_template_error_is_on_its_own_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "{\n  region: 'us-east-1',\n  cluster: '{{ must_env `ECSCHED_NOPE` }}',\n  rules: [\n"
+                 + rule() + "\n  ],\n}\n")
+    [problem] = load_error(path)
+    assert problem.startswith(f"{path}:3:13: environment variable ECSCHED_NOPE is not set")
+
+
+def test_a_plugin_problem_does_not_hide_the_rules_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "{\n  region: 'us-east-1',\n  cluster: 'api',\n"
+                 "  plugins: [{ name: 'tfstat', config: { path: 'x.tfstate' } }],\n  rules: [\n"
+                 + rule(taskCount="11", bogus="1") + "\n  ],\n}\n")
+    problems = load_error(path)
+    assert [p.split(": ", 1)[1].split(";")[0].split(" is out")[0] for p in problems] == [
+        "unknown plugin `tfstat`", "rule job: `taskCount` 11", "rule job: unknown key `bogus`"]
+    lines = [int(p.split(":")[1]) for p in problems]
+    assert lines == sorted(lines)
+
+
+def test_yaml_plugin_and_template_problems_come_with_the_rules_problems(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("region: us-east-1\ncluster: {{ must_env `ECSCHED_NOPE` }}\nplugins:\n- name: tfstat\n"
+                    "rules:\n- name: a\n  scheduleExpression: rate(0 hour)\n  taskDefinition: td\n"
+                    "  group: {{ tfstate `aws_vpc.main.id` }}\n  bogus: 1\n")
+    problems = load_error(str(path))
+    assert [int(p.split(":")[1]) for p in problems] == [2, 4, 7, 10]
+    assert "ECSCHED_NOPE is not set" in problems[0] and "unknown plugin `tfstat`" in problems[1]

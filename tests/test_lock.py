@@ -8,249 +8,46 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import itertools
 import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from calendar import timegm
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lock_helpers.harness import (
+    HELPERS,
+    TABLE,
+    TASK_ARN,
+    TRAPPING,
+    Background,
+    SerializingProxy,
+    TcpProxy,
+    assert_one_at_a_time,
+    delivery,
+    env,
+    epoch,
+    gone,
+    http_server,
+    item,
+    lock_argv,
+    race,
+    ready,
+    run,
+    wait_for,
+)
 
+from ecsched.durations import parse_duration
 from ecsched.errors import EcschedError
-from ecsched.lock import fmt_duration, parse_duration
 from tests.conftest import client
 
-TABLE = "ecsched-locks"
-HELPERS = Path(__file__).parent / "lock_helpers"
-TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/api/0123456789abcdef0123456789abcdef"
-
-# A child that says it is ready, then loops until a signal; the trap records which one and exits 3.
-TRAPPING = ('for s in TERM INT HUP; do trap "echo $s > \\"$2\\"; exit 3" $s; done; '
-            'echo $$ > "$1"; while :; do sleep 0.05; done')
-
-
-# --- helpers -------------------------------------------------------------------------------------------
-
-
-def env(**extra: str) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("ECSCHED_") and k != "ECS_CONTAINER_METADATA_URI_V4"}
-    e["NO_COLOR"] = "1"
-    e.update(extra)
-    return e
-
-
-def lock_argv(*args: str, table: str = TABLE) -> list[str]:
-    return [sys.executable, "-m", "ecsched", "lock", "--table", table, *args]
-
-
-# Every process gets its own session: no controlling terminal, whether or not pytest runs in one, so a
-# signal sent by the test reaches ecsched alone (as ECS's does), never through a terminal.
-def run(argv: list[str], cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=cwd, env=env(**extra), capture_output=True, text=True, timeout=120,
-                          start_new_session=True)
-
-
-class Background:
-    """A process whose output goes to files, so that a full pipe never blocks it."""
-
-    def __init__(self, argv: list[str], cwd: Path, **extra: str) -> None:
-        self.out_path, self.err_path = cwd / f"bg{id(self)}.out", cwd / f"bg{id(self)}.err"
-        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen(argv, cwd=cwd, env=env(**extra), stdout=out, stderr=err,
-                                         start_new_session=True)
-
-    def wait(self, timeout: float = 60) -> int:
-        return self.proc.wait(timeout=timeout)
-
-    @property
-    def err(self) -> str:
-        return self.err_path.read_text()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def bg(tmp_path: Path) -> Iterator[Callable[..., Background]]:
-    started: list[Background] = []
-
-    def start(argv: list[str], **extra: str) -> Background:
-        b = Background(argv, tmp_path, **extra)
-        started.append(b)
-        return b
-
-    yield start
-    for b in started:
-        b.kill()
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for: {what}")
-        time.sleep(0.02)
-
-
-def ready(path: Path) -> Callable[[], bool]:
-    return lambda: path.exists() and path.read_text().strip() != ""
-
-
-def item(key: str) -> dict[str, Any] | None:
-    got: dict[str, Any] | None = client("dynamodb").get_item(
-        TableName=TABLE, Key={"key": {"S": key}}, ConsistentRead=True).get("Item")
-    return got
-
-
-def gone(pid: int) -> bool:
-    """Exited (reaped, or a zombie nobody reaps)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def epoch(iso: str) -> int:
-    return timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-@contextlib.contextmanager
-def http_server(respond: Callable[[http.server.BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
-                ) -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, headers, body = respond(self)
-            self.send_response(status)
-            for k, v in {**headers, "Content-Length": str(len(body))}.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class TcpProxy:
-    """Forwards to the moto server until `cut()`: then DynamoDB is unreachable (connections refused)."""
-
-    def __init__(self, target: str) -> None:
-        host, port = target.rsplit("//", 1)[1].split(":")
-        self.target = (host, int(port))
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                a, _ = self.listener.accept()
-            except OSError:
-                return
-            b = socket.create_connection(self.target)
-            self.conns += [a, b]
-            for src, dst in ((a, b), (b, a)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
-
-    def cut(self) -> None:
-        self.listener.close()
-        for c in self.conns:
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
-            c.close()
-
-
-class SerializingProxy:
-    """HTTP proxy to moto that handles one request at a time.
-
-    moto's DynamoDB checks a condition and writes without any lock, so two concurrent conditional puts
-    can both succeed (seen: 2 overlaps in 300 rounds of the concurrency test). DynamoDB itself applies
-    writes to one item one at a time; serializing the requests gives moto that property back.
-    """
-
-    def __init__(self, target: str,
-                 hold: Callable[[http.server.BaseHTTPRequestHandler, bytes], None] | None = None) -> None:
-        """`hold(handler, body)`, if given, runs before each request is forwarded: it may block it."""
-        import http.client
-
-        host, port = target.rsplit("//", 1)[1].split(":")
-        one_at_a_time = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in two writes: without this, Nagle holds the body ~40 ms.
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if hold is not None:
-                    hold(self, body)
-                with one_at_a_time:
-                    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-                    conn.request("POST", self.path, body, dict(self.headers.items()))
-                    resp = conn.getresponse()
-                    data, status, headers = resp.read(), resp.status, resp.getheaders()
-                    conn.close()
-                self.send_response(status)
-                for k, v in headers:
-                    if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def table(aws: str, cli: Callable[..., Any]) -> str:
-    res = cli("lock", "--create-table", "--table", TABLE)
-    assert res.code == 0, res.err
-    return TABLE
+pytest_plugins = ["lock_helpers.fixtures"]  # the `bg` and `table` fixtures
 
 
 # --- durations, setup, errors ----------------------------------------------------------------------------
@@ -268,60 +65,6 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations_are_one_clear_error(text: str) -> None:
     with pytest.raises(EcschedError, match="duration"):
         parse_duration(text, "--lease")
-
-
-def test_fmt_duration() -> None:
-    assert [fmt_duration(s) for s in (0.5, 59, 60, 5400, 3601)] == ["500ms", "59s", "1m", "1h30m", "1h1s"]
-
-
-def test_create_table_is_idempotent(aws: str, cli: Callable[..., Any]) -> None:
-    first = cli("lock", "--create-table", "--table", TABLE)
-    second = cli("lock", "--create-table", "--table", TABLE)
-    assert (first.code, second.code) == (0, 0), first.err + second.err
-    assert "created" in first.err and "already exists" in second.err
-    ddb = client("dynamodb")
-    desc = ddb.describe_table(TableName=TABLE)["Table"]
-    assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert desc["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]
-    ttl = ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
-    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
-
-
-def test_missing_table_is_one_error_and_the_command_does_not_run(aws: str, tmp_path: Path) -> None:
-    marker = tmp_path / "ran"
-    res = run(lock_argv("--key", "k", "--", "touch", str(marker), table="no-such-table"), tmp_path)
-    assert res.returncode == 125
-    assert "no-such-table" in res.stderr and "ecsched lock --create-table --table no-such-table" in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
-    assert not marker.exists()
-
-
-def test_missing_permission_is_one_error_and_the_command_does_not_run(aws: str, tmp_path: Path) -> None:
-    body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException",
-                       "message": "User: arn:aws:sts::123456789012:assumed-role/app/x is not authorized to "
-                                  "perform: dynamodb:PutItem"}).encode()
-    marker = tmp_path / "ran"
-    with http_server(lambda h: (400, {"Content-Type": "application/x-amz-json-1.0"}, body)) as url:
-        res = run(lock_argv("--key", "k", "--", "touch", str(marker)), tmp_path, AWS_ENDPOINT_URL_DYNAMODB=url)
-    assert res.returncode == 125
-    assert TABLE in res.stderr and "task role" in res.stderr and "dynamodb:GetItem" in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
-    assert not marker.exists()
-
-
-def test_table_from_env_then_config_and_none_is_an_error(
-    table: str, cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ECSCHED_LOCK_TABLE", raising=False)
-    res = cli("lock", "--key", "k", "--", "true")  # no flag, no variable, no config file
-    assert res.code == 125 and "no lock table" in res.err
-    (tmp_path / "ecsched.yaml").write_text(f"region: us-east-1\nlockTable: {TABLE}\nrules: []\n")
-    res = cli("lock", "--key", "k", "--", "sh", "-c", "exit 4")
-    assert res.code == 4, res.err
-    monkeypatch.setenv("ECSCHED_LOCK_TABLE", "from-env")  # the variable wins over the config
-    res = cli("lock", "--key", "k", "--", "true")
-    assert res.code == 125 and "'from-env' does not exist" in res.err
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -467,31 +210,12 @@ def test_ten_contenders_thirty_rounds_never_two_holders(table: str, aws: str, tm
     log.touch()
     rounds, period = 30, 0.2
     start_at = time.time() + 3  # every contender has imported everything by then
-    proxy = SerializingProxy(aws)
-    try:
-        procs = [subprocess.Popen([sys.executable, str(HELPERS / "contender.py"), TABLE, "batch", str(log),
-                                   str(c), str(start_at), str(period), str(rounds)],
-                                  cwd=tmp_path, env=env(AWS_ENDPOINT_URL_DYNAMODB=proxy.url),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  start_new_session=True)
-                 for c in range(10)]
-        results = [p.communicate(timeout=300) for p in procs]
-    finally:
-        proxy.close()
-    codes = [c for out, _ in results for c in json.loads(out)]
-    skips = sum(err.count("skipping") for _, err in results)
-    assert codes == [0] * 300, [err for _, err in results if err]
-
-    starts: dict[str, int] = {}
-    ends: dict[str, int] = {}
-    for line in log.read_text().splitlines():
-        kind, ts, run_id = line.split()
-        (starts if kind == "S" else ends)[run_id] = int(ts)
-    assert starts.keys() == ends.keys()
-    assert len(starts) + skips == 300
-    intervals = sorted((starts[r], ends[r], r) for r in starts)
-    for (_s1, e1, r1), (s2, _e2, r2) in itertools.pairwise(intervals):
-        assert s2 > e1, f"{r1} and {r2} held the lock at the same time"
+    results = race([[sys.executable, str(HELPERS / "contender.py"), TABLE, "batch", str(log), str(c),
+                     str(start_at), str(period), str(rounds)] for c in range(10)], aws, tmp_path)
+    codes = [c for out, _, _ in results for c in json.loads(out)]
+    skips = sum(err.count("skipping") for _, err, _ in results)
+    assert codes == [0] * 300, [err for _, err, _ in results if err]
+    assert assert_one_at_a_time(log) + skips == 300
     assert skips > 0, "no contention at all: this run proved nothing"
 
 
@@ -616,125 +340,3 @@ def test_wait_gets_the_lock_once_released(table: str, tmp_path: Path, bg: Callab
     pid_file.unlink()
     assert waiter.wait() == 0, waiter.err
     assert marker.read_text().strip() == "alone"
-
-
-def test_locks_release_asks_on_a_tty_refuses_without_one_and_stops_the_holder(
-    table: str, tmp_path: Path, bg: Callable[..., Background]
-) -> None:
-    pid_file, marker = tmp_path / "pid", tmp_path / "marker"
-    holder = bg(lock_argv("--key", "k", "--lease", "3s", "--",
-                          "sh", "-c", TRAPPING, "sh", str(pid_file), str(marker)))
-    wait_for("the child to start", ready(pid_file))
-    release = [sys.executable, "-m", "ecsched", "locks", "release", "k", "--table", TABLE]
-
-    res = subprocess.run(release, cwd=tmp_path, env=env(), stdin=subprocess.DEVNULL, capture_output=True,
-                         text=True, timeout=60, start_new_session=True)
-    assert res.returncode == 1 and "--yes" in res.stderr and "Traceback" not in res.stderr
-    assert item("k") is not None
-
-    def on_tty(answer: bytes) -> subprocess.CompletedProcess[str]:
-        primary, secondary = os.openpty()
-        try:
-            os.write(primary, answer)  # typed ahead: the terminal keeps it until read
-            return subprocess.run(release, cwd=tmp_path, env=env(), stdin=secondary, capture_output=True,
-                                  text=True, timeout=60, start_new_session=True)
-        finally:
-            os.close(secondary)
-            os.close(primary)
-
-    res = on_tty(b"n\n")
-    assert res.returncode == 1 and "release lock k (held by" in res.stderr
-    assert item("k") is not None
-
-    res = on_tty(b"y\n")
-    assert res.returncode == 0, res.stderr
-    assert item("k") is None
-    assert holder.wait() == 3, holder.err  # force-released: the holder no longer owns it, so it stops
-    assert marker.read_text().strip() == "TERM"
-    assert "lease was lost" in holder.err
-
-
-def test_locks_release_yes_and_missing_key(table: str, cli: Callable[..., Any]) -> None:
-    ddb = client("dynamodb")
-    ddb.put_item(TableName=TABLE, Item={"key": {"S": "old"}, "kind": {"S": "lease"}, "owner": {"S": "h:1"},
-                                        "token": {"S": "t"}, "acquired_at": {"N": "1"},
-                                        "expires_at": {"N": "2"}})
-    res = cli("locks", "--table", TABLE, "--format", "json")
-    assert json.loads(res.out) == []  # expired: not held
-    res = cli("locks", "--table", TABLE, "--all", "--format", "json")
-    assert [(r["key"], r["state"]) for r in json.loads(res.out)] == [("old", "expired")]
-    res = cli("locks", "release", "old", "--table", TABLE, "--yes")
-    assert res.code == 0 and item("old") is None
-    res = cli("locks", "release", "old", "--table", TABLE, "--yes")
-    assert res.code == 1 and "nothing to release" in res.err
-
-
-# --- dedupe -----------------------------------------------------------------------------------------------
-
-
-def delivery(time_: str = "2026-11-30T18:30:00Z") -> dict[str, str]:
-    return {"ECSCHED_RULE": "nightly", "ECSCHED_SCHEDULED_TIME": time_}
-
-
-def test_second_delivery_of_a_scheduled_time_is_skipped_even_after_the_first_finished(
-    table: str, tmp_path: Path
-) -> None:
-    runs = tmp_path / "runs"
-    append = ["sh", "-c", 'echo "$ECSCHED_SCHEDULED_TIME" >> "$1"', "sh", str(runs)]
-    first = run(lock_argv("--", *append), tmp_path, **delivery())
-    assert first.returncode == 0, first.stderr
-    assert item("nightly") is None  # the lease itself is released
-
-    second = run(lock_argv("--on-locked", "fail", "--", *append), tmp_path, **delivery())
-    assert second.returncode == 0  # a duplicate is no alarm, whatever --on-locked says
-    assert "already ran for scheduled time 2026-11-30T18:30:00Z" in second.stderr
-    assert runs.read_text().splitlines() == ["2026-11-30T18:30:00Z"]
-
-    nxt = run(lock_argv("--", *append), tmp_path, **delivery("2026-11-30T18:31:00Z"))
-    assert nxt.returncode == 0
-    assert runs.read_text().splitlines() == ["2026-11-30T18:30:00Z", "2026-11-30T18:31:00Z"]
-
-    # Expiry is in the condition: an expired record (never swept by moto) no longer blocks.
-    client("dynamodb").update_item(TableName=TABLE, Key={"key": {"S": "nightly@2026-11-30T18:30:00Z"}},
-                                   UpdateExpression="SET expires_at = :p", ExpressionAttributeValues={
-                                       ":p": {"N": str(int(time.time()) - 5)}})
-    again = run(lock_argv("--", *append), tmp_path, **delivery())
-    assert again.returncode == 0
-    assert runs.read_text().splitlines()[-1] == "2026-11-30T18:30:00Z"
-    assert len(runs.read_text().splitlines()) == 3
-
-
-def test_duplicate_delivery_while_the_first_runs_is_skipped(
-    table: str, tmp_path: Path, bg: Callable[..., Background]
-) -> None:
-    pid_file, marker = tmp_path / "pid", tmp_path / "ran"
-    first = bg(lock_argv("--", "sh", "-c", TRAPPING, "sh", str(pid_file), str(tmp_path / "m")), **delivery())
-    wait_for("the first copy to start", ready(pid_file))
-    dup = run(lock_argv("--on-locked", "fail", "--", "touch", str(marker)), tmp_path, **delivery())
-    assert dup.returncode == 0 and "already running" in dup.stderr
-    other = run(lock_argv("--on-locked", "fail", "--", "touch", str(marker)), tmp_path,
-                **delivery("2026-11-30T18:31:00Z"))
-    assert other.returncode == 75  # a different scheduled time is a real conflict
-    assert not marker.exists()
-    first.proc.send_signal(signal.SIGTERM)
-    assert first.wait() == 3
-
-
-def test_a_scheduled_time_killed_midway_is_not_run_again(
-    table: str, tmp_path: Path, bg: Callable[..., Background]
-) -> None:
-    pid_file, marker = tmp_path / "pid", tmp_path / "ran"
-    first = bg(lock_argv("--lease", "2s", "--", "sh", "-c", 'echo $$ > "$1"; exec sleep 60', "sh",
-                         str(pid_file)), **delivery())
-    wait_for("the first copy to start", ready(pid_file))
-    first.proc.kill()
-    first.wait()
-    stale = item("nightly")
-    assert stale is not None
-    # Until then the duplicate would see a lease for its own scheduled time and skip on that alone.
-    wait_for("the stale lease to expire", lambda: int(stale["expires_at"]["N"]) < int(time.time()))
-    dup = run(lock_argv("--lease", "2s", "--on-locked", "wait", "--wait-timeout", "30s", "--",
-                        "touch", str(marker)), tmp_path, **delivery())
-    assert dup.returncode == 0, dup.stderr
-    assert "took over the expired lease" in dup.stderr and "already ran" in dup.stderr
-    assert not marker.exists()

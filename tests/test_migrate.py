@@ -1,129 +1,40 @@
-"""`ecsched migrate --to scheduler` end to end, through the CLI, against a moto server.
+"""`ecsched migrate --to scheduler` end to end, through the CLI's parser, against a moto server: the
+steps, the quiet moment, resuming from every step.
 
-Time is driven by a fake clock (`ecsched.commands.migrate.CLOCK`): fire times are computed from it and
-waiting advances it, so nothing here depends on the real time or sleeps.
+Time is driven by a fake clock, passed to the command (`migrate` in migrate_helpers): fire times are
+computed from it and waiting advances it, so nothing here depends on the real time or sleeps.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import ACCOUNT, REGION, Result, client
+from tests.conftest import REGION, Result, client
+from tests.migrate_helpers import (
+    CONFIG,
+    EVENTS_AND_SCHEDULER,
+    GROUP,
+    QUIET,
+    FakeClock,
+    Interrupt,
+    rules,
+    schedules,
+    writes,
+)
 
-GROUP = "ecsched-api"
-EVENTS_AND_SCHEDULER = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Action": "sts:AssumeRole",
-    "Principal": {"Service": ["events.amazonaws.com", "scheduler.amazonaws.com"]}}]}
-
-CONFIG = """\
-# Nightly jobs for the api cluster.
-region: us-east-1
-cluster: api
-role: ecsEventsRole
-
-# Times are Tokyo's; rules get the UTC equivalent.
-timezone: Asia/Tokyo
-rules:
-  # The report, weekdays.
-  - name: report
-    scheduleExpression: cron(30 9 ? * MON-FRI *)   # 09:30 JST
-    taskDefinition: task1
-    containerOverrides:
-      - name: app
-        command: [php, artisan, report]
-
-  - name: cleanup
-    description: "old files"
-    scheduleExpression: cron(0 3 * * ? *)
-    taskDefinition: task1
-"""
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.t = now
-        self.slept: list[float] = []
-
-    def now(self) -> datetime:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += timedelta(seconds=seconds)
-
-
-class Interrupt(FakeClock):
-    """Ctrl-C while waiting for the quiet moment."""
-
-    def sleep(self, seconds: float) -> None:
-        raise KeyboardInterrupt
-
-
-def use_clock(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> FakeClock:
-    monkeypatch.setattr("ecsched.commands.migrate.CLOCK", clock)
-    return clock
-
-
-# 2026-01-05 is a Monday. At 12:00 UTC nothing fires for hours: no waiting.
-QUIET = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def ops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every AWS operation ecsched makes, in order, by observing botocore's events (boto3 is not patched)."""
-    from ecsched.aws import Aws
-
-    seen: list[str] = []
-    original = Aws.client
-
-    def recording(self: Aws, service: str, region: str | None = None) -> Any:
-        c = original(self, service, region)
-        if not getattr(c, "_ecsched_recorded", False):
-            c.meta.events.register("before-call.*.*", lambda model, **_: seen.append(model.name))
-            c._ecsched_recorded = True
-        return c
-
-    monkeypatch.setattr(Aws, "client", recording)
-    yield seen
-
-
-READS = {"GetCallerIdentity", "ListRules", "DescribeRule", "ListTargetsByRule", "ListTagsForResource",
-         "ListScheduleGroups", "ListSchedules", "GetSchedule", "GetRole", "GetScheduleGroup"}
-
-
-def writes(ops: list[str]) -> list[str]:
-    return [op for op in ops if op not in READS]
-
-
-@pytest.fixture
-def setup(aws: str, cli: Callable[..., Result], tmp_path: Path) -> Path:
-    client("iam").create_role(RoleName="ecsEventsRole", AssumeRolePolicyDocument=json.dumps(EVENTS_AND_SCHEDULER))
-    path = tmp_path / "ecsched.yaml"
-    path.write_text(CONFIG)
-    res = cli("-c", str(path), "apply")
-    assert res.code == 0, res.err
-    return path
-
-
-def rules() -> dict[str, str]:
-    return {r["Name"]: r["State"] for r in client("events").list_rules()["Rules"]}
-
-
-def schedules() -> dict[str, str]:
-    return {s["Name"]: s["State"] for s in client("scheduler").list_schedules(GroupName=GROUP)["Schedules"]}
+pytest_plugins = ["tests.migrate_fixtures"]  # the `migrate`, `ops` and `setup` fixtures
 
 
 def test_migrate_moves_every_rule_and_edits_the_file_keeping_everything_else(
-        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, ops: list[str]) -> None:
-    use_clock(monkeypatch, FakeClock(QUIET))
+        setup: Path, cli: Callable[..., Result], migrate: Callable[..., Result], ops: list[str]) -> None:
+    clock = FakeClock(QUIET)
     assert rules()["report"] == "ENABLED"
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler")
+    res = migrate(clock, "-c", str(setup))
     assert res.code == 0, res.err
     assert rules() == {}
     assert schedules() == {"report": "ENABLED", "cleanup": "ENABLED"}
@@ -142,7 +53,7 @@ def test_migrate_moves_every_rule_and_edits_the_file_keeping_everything_else(
     assert res.code == 0, res.out
     # Idempotent: a second run changes nothing.
     ops.clear()
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler")
+    res = migrate(clock, "-c", str(setup))
     assert res.code == 0, res.err
     assert "report: rule -> schedule ecsched-api/report: already moved" in res.out
     assert writes(ops) == []
@@ -150,9 +61,9 @@ def test_migrate_moves_every_rule_and_edits_the_file_keeping_everything_else(
 
 
 def test_one_rule_gets_its_own_backend_line(setup: Path, cli: Callable[..., Result],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup")
+                                            migrate: Callable[..., Result]) -> None:
+    clock = FakeClock(QUIET)
+    res = migrate(clock, "-c", str(setup), "--rule", "cleanup")
     assert res.code == 0, res.err
     assert rules() == {"report": "ENABLED"} and schedules() == {"cleanup": "ENABLED"}
     expected = CONFIG.replace("  - name: cleanup\n", "  - name: cleanup\n    backend: scheduler\n")
@@ -161,10 +72,10 @@ def test_one_rule_gets_its_own_backend_line(setup: Path, cli: Callable[..., Resu
 
 
 def test_dry_run_shows_the_steps_and_the_edit_and_changes_nothing(
-        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, ops: list[str]) -> None:
-    use_clock(monkeypatch, FakeClock(QUIET))
+        setup: Path, cli: Callable[..., Result], migrate: Callable[..., Result], ops: list[str]) -> None:
+    clock = FakeClock(QUIET)
     ops.clear()
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--dry-run")
+    res = migrate(clock, "-c", str(setup), "--dry-run")
     assert res.code == 0, res.err
     assert "1. create the schedule ecsched-api/report, DISABLED" in res.out
     assert "2. at a quiet moment between two runs: disable the rule, enable the schedule " \
@@ -182,30 +93,30 @@ def test_dry_run_shows_the_steps_and_the_edit_and_changes_nothing(
     (datetime(2026, 1, 5, 12, 2, 0, tzinfo=UTC), None),  # 2 minutes from both: switch at once
 ])
 def test_the_switch_waits_for_a_quiet_moment_between_two_runs(
-        aws: str, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        aws: str, cli: Callable[..., Result], tmp_path: Path, migrate: Callable[..., Result],
         now: datetime, waited: float | None) -> None:
     client("iam").create_role(RoleName="ecsEventsRole", AssumeRolePolicyDocument=json.dumps(EVENTS_AND_SCHEDULER))
     path = tmp_path / "ecsched.yaml"
     path.write_text("region: us-east-1\ncluster: api\nrules:\n  - name: often\n"
                     "    scheduleExpression: cron(0/5 * * * ? *)\n    taskDefinition: task1\n")
     assert cli("-c", str(path), "apply").code == 0
-    clock = use_clock(monkeypatch, FakeClock(now))
-    res = cli("-c", str(path), "migrate", "--to", "scheduler")
+    clock = FakeClock(now)
+    res = migrate(clock, "-c", str(path))
     assert res.code == 0, res.err
     assert clock.slept == ([waited] if waited else [])
     assert schedules() == {"often": "ENABLED"} and rules() == {}
 
 
 def test_no_quiet_moment_leaves_the_schedule_disabled_and_says_what_to_do(
-        aws: str, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        aws: str, cli: Callable[..., Result], tmp_path: Path, migrate: Callable[..., Result]) -> None:
     client("iam").create_role(RoleName="ecsEventsRole", AssumeRolePolicyDocument=json.dumps(EVENTS_AND_SCHEDULER))
     path = tmp_path / "ecsched.yaml"
     text = ("region: us-east-1\ncluster: api\nrules:\n  - name: every-minute\n"
             "    scheduleExpression: cron(* * * * ? *)\n    taskDefinition: task1\n")
     path.write_text(text)
     assert cli("-c", str(path), "apply").code == 0
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(path), "migrate", "--to", "scheduler", "--max-wait", "300")
+    clock = FakeClock(QUIET)
+    res = migrate(clock, "-c", str(path), "--max-wait", "300")
     assert res.code == 1
     assert "no quiet moment between two runs within 300s" in res.err
     assert "pause it in the file (`disabled: true`)" in res.err
@@ -214,34 +125,34 @@ def test_no_quiet_moment_leaves_the_schedule_disabled_and_says_what_to_do(
     assert path.read_text() == text
 
 
-def test_resumes_from_every_step(setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch,
+def test_resumes_from_every_step(setup: Path, cli: Callable[..., Result], migrate: Callable[..., Result],
                                  ops: list[str]) -> None:
     # Ctrl-C while waiting for the quiet moment: step 1 is done, nothing else, and the file is untouched.
-    use_clock(monkeypatch, Interrupt(datetime(2026, 1, 5, 0, 29, 50, tzinfo=UTC)))  # 09:29:50 JST
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "report")
+    clock = Interrupt(datetime(2026, 1, 5, 0, 29, 50, tzinfo=UTC))  # 09:29:50 JST
+    res = migrate(clock, "-c", str(setup), "--rule", "report")
     assert res.code == 130
     assert rules()["report"] == "ENABLED" and schedules() == {"report": "DISABLED"}
     assert setup.read_text() == CONFIG
     # Rerun: the schedule is not created again; the switch and the delete follow.
-    use_clock(monkeypatch, FakeClock(QUIET))
+    clock = FakeClock(QUIET)
     ops.clear()
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "report")
+    res = migrate(clock, "-c", str(setup), "--rule", "report")
     assert res.code == 0, res.err
     assert writes(ops) == ["DisableRule", "UpdateSchedule", "RemoveTargets", "DeleteRule"]
     assert schedules() == {"report": "ENABLED"} and "report" not in rules()
 
 
 def test_an_interrupted_switch_enables_the_schedule_at_once(setup: Path, cli: Callable[..., Result],
-                                                            monkeypatch: pytest.MonkeyPatch, ops: list[str]) -> None:
+                                                            migrate: Callable[..., Result], ops: list[str]) -> None:
     # 03:00 JST is 18:00 UTC: ten seconds before it, migrate waits, and is interrupted.
-    use_clock(monkeypatch, Interrupt(datetime(2026, 1, 5, 17, 59, 50, tzinfo=UTC)))
-    assert cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup").code == 130
+    clock = Interrupt(datetime(2026, 1, 5, 17, 59, 50, tzinfo=UTC))
+    assert migrate(clock, "-c", str(setup), "--rule", "cleanup").code == 130
     # Stopped between the two calls of the switch: the rule is off and the schedule not yet on.
     client("events").disable_rule(Name="cleanup")
     # Even right before a run (03:00 JST = 18:00 UTC) there is no waiting: every second counts.
-    clock = use_clock(monkeypatch, FakeClock(datetime(2026, 1, 5, 17, 59, 50, tzinfo=UTC)))
+    clock = FakeClock(datetime(2026, 1, 5, 17, 59, 50, tzinfo=UTC))
     ops.clear()
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup")
+    res = migrate(clock, "-c", str(setup), "--rule", "cleanup")
     assert res.code == 0, res.err
     assert "2. enable the schedule now" in res.out
     assert clock.slept == []
@@ -250,197 +161,28 @@ def test_an_interrupted_switch_enables_the_schedule_at_once(setup: Path, cli: Ca
 
 
 def test_both_enabled_disables_the_rule_at_once(setup: Path, cli: Callable[..., Result],
-                                                monkeypatch: pytest.MonkeyPatch, ops: list[str]) -> None:
+                                                migrate: Callable[..., Result], ops: list[str]) -> None:
     # 03:00 JST is 18:00 UTC: ten seconds before it, migrate waits, and is interrupted.
-    use_clock(monkeypatch, Interrupt(datetime(2026, 1, 5, 17, 59, 50, tzinfo=UTC)))
-    assert cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup").code == 130
+    clock = Interrupt(datetime(2026, 1, 5, 17, 59, 50, tzinfo=UTC))
+    assert migrate(clock, "-c", str(setup), "--rule", "cleanup").code == 130
     from ecsched.aws import Aws
     from ecsched.backends.scheduler import SchedulerBackend
 
     SchedulerBackend(Aws(region=REGION), REGION).set_state("cleanup", True)  # someone enabled it by hand
-    use_clock(monkeypatch, FakeClock(QUIET))
+    clock = FakeClock(QUIET)
     ops.clear()
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup")
+    res = migrate(clock, "-c", str(setup), "--rule", "cleanup")
     assert res.code == 0, res.err
     assert writes(ops) == ["DisableRule", "RemoveTargets", "DeleteRule"]
 
 
 def test_after_the_rule_is_gone_only_the_file_is_left(setup: Path, cli: Callable[..., Result],
-                                                     monkeypatch: pytest.MonkeyPatch, ops: list[str]) -> None:
-    use_clock(monkeypatch, FakeClock(QUIET))
-    assert cli("-c", str(setup), "migrate", "--to", "scheduler").code == 0
+                                                     migrate: Callable[..., Result], ops: list[str]) -> None:
+    clock = FakeClock(QUIET)
+    assert migrate(clock, "-c", str(setup)).code == 0
     setup.write_text(CONFIG)  # as if the edit had been lost
     ops.clear()
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler")
+    res = migrate(clock, "-c", str(setup))
     assert res.code == 0, res.err
     assert writes(ops) == []
     assert "backend: scheduler" in setup.read_text()
-
-
-# --- refusals ------------------------------------------------------------------------------------
-
-
-def test_refuses_a_rule_that_differs_from_the_file(setup: Path, cli: Callable[..., Result],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    use_clock(monkeypatch, FakeClock(QUIET))
-    setup.write_text(CONFIG.replace("cron(0 3 * * ? *)", "cron(0 4 * * ? *)"))
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup")
-    assert res.code == 1
-    assert "the live rule differs from the file (scheduleExpression): run `ecsched apply --rule cleanup` first" \
-        in res.err
-    assert schedules() == {} and rules()["cleanup"] == "ENABLED"
-
-
-def test_refuses_a_rule_ecsched_does_not_own(aws: str, cli: Callable[..., Result], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    client("iam").create_role(RoleName="ecsEventsRole", AssumeRolePolicyDocument=json.dumps(EVENTS_AND_SCHEDULER))
-    ev = client("events")
-    ev.put_rule(Name="cleanup", ScheduleExpression="cron(0 18 * * ? *)")
-    ev.put_targets(Rule="cleanup", Targets=[{
-        "Id": "cleanup", "Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api",
-        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecsEventsRole",
-        "EcsParameters": {"TaskDefinitionArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/task1"}}])
-    path = tmp_path / "ecsched.yaml"
-    path.write_text(CONFIG)
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(path), "migrate", "--to", "scheduler", "--rule", "cleanup")
-    assert res.code == 1
-    assert "rule cleanup is not ecsched's (no ecschedule:tracking-id tag" in res.err
-    assert rules() == {"cleanup": "ENABLED"}
-    assert client("scheduler").list_schedule_groups()["ScheduleGroups"][-1]["Name"] == "default"
-
-
-def test_refuses_a_role_scheduler_cannot_assume(aws: str, cli: Callable[..., Result], tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    events_only = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "events.amazonaws.com"}}]}
-    client("iam").create_role(RoleName="ecsEventsRole", AssumeRolePolicyDocument=json.dumps(events_only))
-    path = tmp_path / "ecsched.yaml"
-    path.write_text(CONFIG)
-    assert cli("-c", str(path), "apply").code == 0
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(path), "migrate", "--to", "scheduler")
-    assert res.code == 1
-    assert "does not trust scheduler.amazonaws.com" in res.err
-    assert rules() == {"report": "ENABLED", "cleanup": "ENABLED"}
-    assert path.read_text() == CONFIG
-
-
-def test_nothing_live_is_an_error_with_the_way_out(aws: str, cli: Callable[..., Result], tmp_path: Path) -> None:
-    path = tmp_path / "ecsched.yaml"
-    path.write_text(CONFIG)
-    res = cli("-c", str(path), "migrate", "--to", "scheduler", "--rule", "nope*")
-    assert res.code == 1 and "no rule in the file matches nope*" in res.err
-    res = cli("-c", str(path), "migrate", "--to", "scheduler", "--rule", "cleanup")
-    assert res.code == 1 and "neither a rule nor a schedule named cleanup is live" in res.err
-
-
-# --- the file edit -------------------------------------------------------------------------------
-
-
-def _edit(text: str, moved: set[int]) -> str:
-    from ecsched.commands.migrate import edit_config
-    from ecsched.config.loader import parse_yaml
-
-    data, locations = parse_yaml("x.yaml", text)
-    return edit_config(text, data, locations, moved)[0]
-
-
-def test_edit_keeps_crlf_and_a_name_that_is_not_the_first_key() -> None:
-    text = "cluster: api\r\nrules:\r\n- taskDefinition: t\r\n  name: a\r\n- name: b\r\n  taskDefinition: t\r\n"
-    assert _edit(text, {0}) == ("cluster: api\r\nrules:\r\n- taskDefinition: t\r\n  name: a\r\n"
-                                "  backend: scheduler\r\n- name: b\r\n  taskDefinition: t\r\n")
-
-
-def test_edit_changes_an_explicit_backend_rather_than_adding_one() -> None:
-    text = "backend: rules  # for now\nrules:\n  - name: a\n    backend: 'rules'\n  - name: b\n"
-    assert _edit(text, {0}) == "backend: rules  # for now\nrules:\n  - name: a\n    backend: 'scheduler'\n  - name: b\n"
-    assert _edit(text, {0, 1}) == ("backend: scheduler  # for now\nrules:\n  - name: a\n    backend: 'scheduler'\n"
-                                   "  - name: b\n")
-
-
-def test_edit_of_a_file_without_a_final_newline() -> None:
-    assert _edit("rules:\n- name: a", {0}) == "backend: scheduler\nrules:\n- name: a"
-
-
-def test_a_layout_the_edit_cannot_handle_is_left_alone_with_a_hint(
-        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
-    flow = CONFIG.replace("  - name: cleanup\n    description: \"old files\"\n    scheduleExpression: cron(0 3 * * ? *)"
-                          "\n    taskDefinition: task1\n",
-                          '  - {name: cleanup, description: "old files", scheduleExpression: "cron(0 3 * * ? *)",'
-                          " taskDefinition: task1}\n")
-    setup.write_text(flow)
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "cleanup")
-    assert res.code == 0, res.err
-    assert "add `backend: scheduler` to cleanup in" in res.err
-    assert setup.read_text() == flow
-    assert schedules() == {"cleanup": "ENABLED"}
-
-
-def test_a_templated_file_is_edited_too(setup: Path, cli: Callable[..., Result],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLUSTER", "api")
-    text = CONFIG.replace("cluster: api", 'cluster: {{ must_env "CLUSTER" }}')
-    setup.write_text(text)
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--rule", "report")
-    assert res.code == 0, res.err
-    assert setup.read_text() == text.replace("  - name: report\n", "  - name: report\n    backend: scheduler\n")
-
-
-def test_edit_puts_the_top_level_line_above_the_comment_that_introduces_rules() -> None:
-    text = "cluster: api\n\n# the jobs\n# (all of them)\nrules:\n- name: a\n"
-    assert _edit(text, {0}) == "cluster: api\n\nbackend: scheduler\n# the jobs\n# (all of them)\nrules:\n- name: a\n"
-
-
-def _watch_probes(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[tuple[str, list[str]]]:
-    """Every config load the command makes: the paths, and what the config's folder held at that moment."""
-    from ecsched.context import Context
-
-    seen: list[tuple[str, list[str]]] = []
-    real = Context.load_config
-
-    def load_config(self: Context, paths: list[str] | None = None, **kw: Any) -> Any:
-        seen.append((",".join(paths or []), sorted(p.name for p in folder.iterdir())))
-        return real(self, paths, **kw)
-
-    monkeypatch.setattr(Context, "load_config", load_config)
-    return seen
-
-
-def test_dry_run_writes_nothing_beside_the_config(
-        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
-    # A read-only checkout must still get its preview: the trial load goes to a private temp directory.
-    use_clock(monkeypatch, FakeClock(QUIET))
-    before = sorted(p.name for p in setup.parent.iterdir())
-    seen = _watch_probes(monkeypatch, setup.parent)
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler", "--dry-run")
-    assert res.code == 0, res.err
-    assert "+backend: scheduler" in res.out and "would not load" not in res.err
-    probes = [paths for paths, _ in seen if paths and paths != str(setup)]
-    assert probes and all(Path(p).name == setup.name and Path(p).parent != setup.parent for p in probes)
-    assert all(listing == before for _, listing in seen)
-    assert sorted(p.name for p in setup.parent.iterdir()) == before
-
-
-def test_the_file_is_replaced_atomically_keeping_its_mode(
-        setup: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    setup.chmod(0o640)
-    replaced: list[str] = []
-    real = os.replace
-
-    def replace(src: Any, dst: Any, **kw: Any) -> None:
-        replaced.append(str(dst))
-        real(src, dst, **kw)
-
-    monkeypatch.setattr(os, "replace", replace)
-    use_clock(monkeypatch, FakeClock(QUIET))
-    res = cli("-c", str(setup), "migrate", "--to", "scheduler")
-    assert res.code == 0, res.err
-    assert replaced == [str(setup)]
-    assert "backend: scheduler" in setup.read_text()
-    assert setup.stat().st_mode & 0o777 == 0o640
-    assert [p.name for p in setup.parent.iterdir() if p.name.startswith(".")] == []

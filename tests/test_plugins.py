@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from ecsched.config import plugins, secrets
+from ecsched.config.functions import Functions, builtin_functions
 from ecsched.config.plugins import tfstate as tfstate_plugin
-from ecsched.config.template import Functions, builtin_functions, render
+from ecsched.config.template import render
 from tests.conftest import REGION, Result, client
 
 STATE: dict[str, Any] = {

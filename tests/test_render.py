@@ -6,9 +6,10 @@ import json
 import re
 from datetime import UTC, datetime
 
-from ecsched import render
+from ecsched import planview as render
 from ecsched.model import Schedule
 from ecsched.plan import Change, Live, Plan, make_plan
+from ecsched.term import Term
 from tests.test_plan import APPLIED, live, schedule
 
 NOW = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
@@ -23,11 +24,13 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
                    (schedule("new", expr="cron(0 9 ? * MON-FRI *)"), None))
     md = render.markdown(plan, now=NOW)
     assert md.startswith("<!-- ecsched:plan -->\n### ecsched plan\n")
-    assert "| ~ | `report` | ✎ update | containerOverrides[0].command |" in md
+    path = plan.changes[0].fields[0].path  # containerOverrides[0].command, or [app] with identity matching
+    assert f"| ~ | `report` | ✎ update | {path} |" in md
     assert "| + | `new` | ➕ create | new rule |" in md
     assert "At 18:30 UTC every day" not in md  # cron(0 3 ...): described as it is
-    assert "At 03:00 UTC every day; next 2026-12-01 03:00 UTC, 2026-12-02 03:00 UTC, 2026-12-03 03:00 UTC" in md
-    assert "next 2026-12-01 09:00 UTC, 2026-12-02 09:00 UTC, 2026-12-03 09:00 UTC" in md
+    assert ("At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC, Wed 2026-12-02 03:00 UTC, "
+            "Thu 2026-12-03 03:00 UTC") in md
+    assert "next Tue 2026-12-01 09:00 UTC, Wed 2026-12-02 09:00 UTC, Thu 2026-12-03 09:00 UTC" in md
     assert md.count("<details><summary>") == 2 and md.count("</details>") == 2
     assert "```diff\n" in md and "-  command: [run]\n+  command: [run --full]\n" in md
 
@@ -35,8 +38,8 @@ def test_markdown_has_marker_table_details_and_fire_times() -> None:
 def test_the_issue_example_sentence() -> None:
     ch = Change("update", "x", desired=schedule(expr="cron(30 18 * * ? *)"), live=schedule())
     assert render.schedule_line(ch, NOW) == \
-        "At 18:30 UTC every day (was: At 03:00 UTC every day); next 2026-12-01 18:30 UTC, 2026-12-02 18:30 UTC, " \
-        "2026-12-03 18:30 UTC"
+        "At 18:30 UTC every day (was: At 03:00 UTC every day); next Tue 2026-12-01 18:30 UTC, " \
+        "Wed 2026-12-02 18:30 UTC, Thu 2026-12-03 18:30 UTC"
 
 
 def test_pause_and_resume_are_called_out() -> None:
@@ -47,7 +50,7 @@ def test_pause_and_resume_are_called_out() -> None:
     assert "> [!IMPORTANT]\n> **⏸ Pausing 1 batch**: `a`\n>\n> **▶ Resuming 1 batch**: `b`" in md
     assert "| ~ | `a` | **⏸ PAUSE** |" in md and "| ~ | `b` | **▶ RESUME** |" in md
     assert "**⏸ Paused**: it will not fire until resumed. Schedule: At 03:00 UTC every day" in md
-    assert "**▶ Resumes**: At 03:00 UTC every day; next 2026-12-01 03:00 UTC" in md
+    assert "**▶ Resumes**: At 03:00 UTC every day; next Tue 2026-12-01 03:00 UTC" in md
     assert "(PAUSE)" in render.text(plan) and "(RESUME)" in render.text(plan)
 
 
@@ -118,14 +121,17 @@ def test_json_schedule_description_and_next_times() -> None:
     plan = plan_of((schedule("a", expr="rate(5 minutes)"), None), (schedule("b", expr="cron(30 18 * * ? *)"), None))
     a, b = json.loads(render.as_json(plan, now=NOW))["changes"]
     assert a["schedule"] == {"expression": "rate(5 minutes)", "description": "Every 5 minutes", "enabled": True,
+                             "timezone": "UTC",
                              "next": []}
-    assert b["schedule"]["next"] == ["2026-12-01 18:30 UTC", "2026-12-02 18:30 UTC", "2026-12-03 18:30 UTC"]
+    assert b["schedule"]["next"] == ["Tue 2026-12-01 18:30 UTC", "Wed 2026-12-02 18:30 UTC", "Thu 2026-12-03 18:30 UTC"]
 
 
 def test_text_has_no_colour_codes_unless_asked() -> None:
     plan = plan_of((schedule(command="x"), live(APPLIED, APPLIED)))
-    assert "\033[" not in render.text(plan, color=False)
-    assert "\033[33m~ update job" in render.text(plan, color=True)
+    import io
+
+    assert "\033[" not in render.text(plan, term=Term(io.StringIO(), False))
+    assert "\033[33m~ update job" in render.text(plan, term=Term(io.StringIO(), True))
 
 
 def test_local_timezone_cron_is_described_as_written() -> None:
@@ -134,8 +140,8 @@ def test_local_timezone_cron_is_described_as_written() -> None:
     s = replace(schedule(expr="cron(30 18 * * ? *)"), local_expression="cron(30 3 * * ? *) Asia/Tokyo")
     ch = Change("create", "job", desired=s)
     assert render.schedule_line(ch, NOW) == (
-        "At 03:30 Asia/Tokyo every day; next 2026-12-02 03:30 Asia/Tokyo (2026-12-01 18:30 UTC), "
-        "2026-12-03 03:30 Asia/Tokyo (2026-12-02 18:30 UTC), 2026-12-04 03:30 Asia/Tokyo (2026-12-03 18:30 UTC)")
+        "At 03:30 Asia/Tokyo every day; next Wed 2026-12-02 03:30 JST (2026-12-01 18:30 UTC), "
+        "Thu 2026-12-03 03:30 JST (2026-12-02 18:30 UTC), Fri 2026-12-04 03:30 JST (2026-12-03 18:30 UTC)")
     md = render.markdown(Plan([ch]), now=NOW)
     assert "Written as `cron(30 3 * * ? *) Asia/Tokyo`; EventBridge rules run in UTC, so it runs as " \
            "`cron(30 18 * * ? *)`." in md
@@ -145,3 +151,62 @@ def test_summary_uses_html_bold_where_markdown_is_not_rendered() -> None:
     plan = plan_of((schedule(enabled=False), live(APPLIED, APPLIED)))
     md = render.markdown(plan, now=NOW)
     assert "<summary>~ <code>job</code>: <b>⏸ PAUSE</b></summary>" in md
+
+
+def test_field_level_paths_read_well_in_markdown_and_json() -> None:
+    """deepdiff-style paths (list items by identity, environment by key) as the plan reports them."""
+    from dataclasses import replace
+
+    from ecsched.plan import FieldChange
+
+    ch = Change("update", "job", desired=schedule(command="x"), live=APPLIED, fields=(
+        FieldChange("containerOverrides[app].environment.NEW_FLAG", None, "on"),
+        FieldChange("containerOverrides[app].environment.DB_PASSWORD", "old-secret", "new-secret"),
+        FieldChange("containerOverrides[app].command", ["run"], ["x"]),
+        FieldChange("containerOverrides[worker]", {"name": "worker"}, None),
+    ))
+    md = render.markdown(Plan([ch]), now=NOW)
+    assert "- `containerOverrides[app].environment.NEW_FLAG`: added, `\"on\"`" in md
+    assert "- `containerOverrides[app].command`: `[\"run\"]` → `[\"x\"]`" in md
+    assert "- `containerOverrides[worker]`: removed (was `{\"name\": \"worker\"}`)" in md
+    assert "secret" not in md.split("```diff")[0]  # masked in the field list
+    assert "| ~ | `job` | ✎ update | containerOverrides[app].environment.NEW_FLAG, " in md
+    (item,) = json.loads(render.as_json(Plan([ch]), now=NOW))["changes"]
+    assert item["fields"][0] == {"path": "containerOverrides[app].environment.NEW_FLAG", "before": None,
+                                 "after": "on"}
+    assert item["fields"][1]["after"] != "new-secret"
+    many = replace(ch, fields=tuple(FieldChange(f"containerOverrides[app].environment.K{i}", None, "v")
+                                    for i in range(30)))
+    md = render.markdown(Plan([many]), now=NOW)
+    assert " more |" in md and "- and 10 more (see the diff)" in md
+
+
+def test_a_pruned_rule_says_why_it_goes() -> None:
+    plan = make_plan([], {"old": live(schedule("old"), APPLIED)}, prune=True, owners={"api"})
+    out = render.text(plan)
+    assert out.startswith("- delete old\n  ")
+    assert "trackingId `api`" in out.splitlines()[1] or plan.changes[0].reason in out
+    md = render.markdown(plan, now=NOW)
+    assert "**Deleting 1 rule** that the file no longer has (--prune): `old`" in md
+
+
+def test_text_shows_when_a_changed_rule_runs_in_the_files_zone() -> None:
+    from dataclasses import replace
+
+    s = replace(schedule(expr="cron(30 18 ? * SUN *)"), local_expression="cron(30 3 ? * MON *) Asia/Tokyo")
+    out = render.text(Plan([Change("create", "job", desired=s)]), now=NOW)
+    assert ("  runs: At 03:30 Asia/Tokyo on Monday; next Mon 2026-12-07 03:30 JST (2026-12-06 18:30 UTC), "
+            "Mon 2026-12-14 03:30 JST") in out
+
+
+def test_yaml_prepared_during_the_read_gives_the_same_text() -> None:
+    from dataclasses import replace
+
+    desired = [schedule(f"job{i}", command=f"run {i}") for i in range(5)]
+    lives = {s.name: live(schedule(s.name), APPLIED) for s in desired}
+    # Equal schedules written differently (a timezone kept in its local form) are never mixed up.
+    desired[0] = replace(desired[0], local_expression="cron(0 12 * * ? *) Asia/Tokyo")
+    cold = render.text(make_plan(desired, lives), now=NOW)
+    for s in desired:
+        render.prepare(lives[s.name], s)
+    assert render.text(make_plan(desired, lives), now=NOW) == cold

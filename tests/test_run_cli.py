@@ -1,14 +1,9 @@
-"""`ecsched run` end to end against the moto server: in-process through `cli`, and as a real child process
-where signals, a terminal or output that arrives while the task runs are what is being tested."""
+"""`ecsched run` end to end against the moto server, in-process through `cli` (tests/test_run_child.py has
+the ones that need a real child process: signals, a terminal, output while the task runs)."""
 
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import signal
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,18 +12,16 @@ from typing import Any
 import pytest
 from run_helpers import (
     describe,
-    ecsched_argv,
     hold,
     hold_tasks,
     put_logs,
     release,
-    subnet_env,
-    subprocess_env,
+    run_env,
     wait_for_task,
     write_config,
 )
 
-from tests.conftest import ACCOUNT, REGION, Result, client, seed_ecs
+from tests.conftest import ACCOUNT, REGION, Result, client
 
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"
 TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/task1"
@@ -37,15 +30,7 @@ STARTED_BY = "ecsched/nightly-report"
 
 @pytest.fixture
 def env(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """A seeded moto account, a config for it, fast polling. Tasks are never left held."""
-    seeded = seed_ecs()
-    for k, v in subnet_env(seeded).items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("ECSCHED_POLL_INTERVAL", "0.01")
-    seeded["config"] = str(write_config(tmp_path))
-    seeded["url"] = aws
-    yield seeded
-    release(aws)
+    yield from run_env(aws, tmp_path, monkeypatch)
 
 
 def run(cli: Callable[..., Result], env: dict[str, Any], *args: str) -> Result:
@@ -250,6 +235,10 @@ def test_ecsched_error_before_start_is_125_not_1(cli, env):
     r = run(cli, env, "--rule", "nightly-report", "--timeout", "soon")
     assert r.code == 125
     assert "duration" in r.err
+    r = run(cli, env, "--rule", "nightly-report", "--lost-timeout", "0")
+    assert r.code == 125
+    assert "--lost-timeout: '0' must be a positive duration" in r.err
+    assert client("ecs").list_tasks(cluster="api")["taskArns"] == []
 
 
 # --- waiting, logs, output -----------------------------------------------------------------------------
@@ -319,65 +308,6 @@ def test_logs_of_several_containers_are_prefixed_with_their_names(cli, env, tmp_
     assert r.out.splitlines() == ["app | from app", "web | from web"]
 
 
-def test_logs_arrive_while_the_task_runs(env):
-    """A real child: the first lines show up on its stdout while the task is still RUNNING."""
-    hold(env["url"])
-    proc = subprocess.Popen(ecsched_argv("-c", env["config"], "run", "--rule", "nightly-report"),
-                            env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        arn = wait_for_task("api", STARTED_BY)
-        tid = arn.rsplit("/", 1)[1]
-        put_logs("/ecs/task1", f"ecs/app/{tid}", ["first line"])
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == "first line\n"
-        assert describe("api", arn)["lastStatus"] == "RUNNING"
-        put_logs("/ecs/task1", f"ecs/app/{tid}", ["second line"])
-        assert proc.stdout.readline() == "second line\n"
-        release(env["url"])
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert out == ""
-
-
-def test_live_status_line_on_a_terminal(env):
-    hold(env["url"])
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(ecsched_argv("-c", env["config"], "run", "--rule", "nightly-report", "--no-logs"),
-                            env=subprocess_env(), stdout=subprocess.PIPE, stderr=slave, text=True)
-    os.close(slave)
-    seen = b""
-    try:
-        tid = wait_for_task("api", STARTED_BY).rsplit("/", 1)[1]
-        want = f"nightly-report: {tid[:12]} RUNNING".encode()
-        while want not in seen:
-            ready, _, _ = select.select([master], [], [], 30)
-            assert ready, seen
-            seen += os.read(master, 4096)
-        release(env["url"])
-        proc.wait(timeout=60)
-        while True:
-            ready, _, _ = select.select([master], [], [], 1)
-            if not ready:
-                break
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0
-    assert b"\r\x1b[K" + want in seen  # redrawn in place, with the status and the elapsed time
-    assert b"STOPPED" in seen
-
-
 def test_timeout_exits_124_and_leaves_the_task_running(cli, env):
     with hold_tasks(env["url"]):
         r = run(cli, env, "--rule", "nightly-report", "--timeout", "0.3s", "--format", "json")
@@ -387,7 +317,7 @@ def test_timeout_exits_124_and_leaves_the_task_running(cli, env):
         assert describe("api", out["taskArn"])["lastStatus"] == "RUNNING"
         r = run(cli, env, "--rule", "nightly-report", "--timeout", "0.3s")
         assert r.code == 124
-        assert "timed out after 0.3s; the task keeps running" in r.err
+        assert "timed out after 300ms; the task keeps running" in r.err
         assert "exit code" not in r.err  # a running task has none to report
 
 
@@ -398,32 +328,3 @@ def test_timeout_with_stop_on_timeout_stops_the_task(cli, env):
         task = only_task()
     assert task["lastStatus"] == "STOPPED"
     assert "ecsched" in task["stoppedReason"] and "--timeout" in task["stoppedReason"]
-
-
-# --- signals ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_stops_the_task_and_exits_128_plus_n(env, sig, code):
-    import getpass
-
-    hold(env["url"])  # the task would otherwise end on its own after four describes
-    proc = subprocess.Popen(ecsched_argv("-c", env["config"], "run", "--rule", "nightly-report"),
-                            env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()  # "ecsched: started ARN ...": the handlers are installed by now
-        assert "started" in line, line + proc.stderr.read()
-        arn = wait_for_task("api", STARTED_BY)
-        assert describe("api", arn)["lastStatus"] == "RUNNING"
-        proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == code, err
-    task = describe("api", arn)
-    assert task["lastStatus"] == "STOPPED"
-    assert "ecsched" in task["stoppedReason"]
-    assert getpass.getuser() in task["stoppedReason"]
-    assert signal.Signals(sig).name in task["stoppedReason"]

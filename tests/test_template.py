@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ecsched.config import template
-from ecsched.config.template import Functions, TemplateError, builtin_functions, go_sprintf, render
+from ecsched.config.functions import Functions, TemplateError, builtin_functions, go_sprintf
+from ecsched.config.template import render
 
 ENV = {"A": "aa", "EMPTY": "", "REGION": "us-east-1"}
 

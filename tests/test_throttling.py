@@ -64,8 +64,10 @@ def test_exhausted_retries_surface_as_one_clear_error(quota_aws: QuotaServer, cl
     assert res.code == 1
     assert "ListTargetsByRule failed: ThrottlingException: Rate exceeded" in res.err
     assert "Traceback" not in res.err
-    # max_attempts=2: one call and one retry, and the rule was read once (not again after the failure).
-    assert quota_aws.layer.calls["events:ListTargetsByRule"] == 2
+    # max_attempts=2: one call and one retry, in the bulk read and once more when the rules it left are
+    # read one by one; then the rule is reported, not read again.
+    assert quota_aws.layer.calls["events:ListTargetsByRule"] == 4
+    assert "rule job-00000: could not read its live state, so it is not in the plan" in res.err
 
 
 def test_apply_rides_out_throttling_on_writes(quota_aws: QuotaServer, cli: Callable[..., Result],
@@ -83,11 +85,11 @@ def test_apply_rides_out_throttling_on_writes(quota_aws: QuotaServer, cli: Calla
 
 def test_workflow_apply_reports_each_rule_and_a_failure_stops_only_its_rule(
         quota_aws: QuotaServer, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """workflow.apply (the streaming apply): every change gets a result, in plan order; a write that
+    """sync.apply (the streaming apply): every change gets a result, in plan order; a write that
     stays throttled fails its own rule only, in one sentence, and the next apply converges."""
     import argparse
 
-    from ecsched import workflow
+    from ecsched import sync
     from ecsched.context import Context
 
     seed(quota_aws, cli, tmp_path, 12)
@@ -98,8 +100,9 @@ def test_workflow_apply_reports_each_rule_and_a_failure_stops_only_its_rule(
     args = argparse.Namespace(config=[changed], region=None, profile=None, ext_str=None, ext_code=None,
                               quota=None, parallel=4, changed_since=None)
     seen: list[str] = []
-    planned, results = workflow.apply(Context.from_args(args), rules=None, prune=False,
-                                      on_result=lambda r: seen.append(r[0].name))
+    ctx = Context.from_args(args)
+    planned, results = sync.apply(ctx.source(), sync.SyncOptions(parallel=4), ctx,
+                                  on_result=lambda r: seen.append(r[0].name))
     assert [c.action for c in planned.plan.changes] == ["update"] * 12
     assert [r[0].name for r in results] == [f"job-{i:05d}" for i in range(12)]  # plan order
     assert sorted(seen) == [r[0].name for r in results]  # reported as each completed

@@ -1,42 +1,47 @@
 """EventBridge rules: read live schedules into the model, and apply plan changes.
 
-Reading costs, for N rules in scope: ceil(all rules / 100) ListRules pages, the ListRuleNamesByTarget
-pages for prune candidates, then N ListTargetsByRule and N ListTagsForResource, run concurrently.
+Reading costs, for N rules in scope: ceil(all rules / 100) ListRules pages (a DescribeRule each instead,
+for up to 3 rules and no prune), then N ListTargetsByRule and N ListTagsForResource, run concurrently.
+`prune` adds the ListRuleNamesByTarget pages of the clusters (their rules join the scope), and finds
+owned rules by their tag as well, so that a rule left without a target is found too: one
+ListTagsForResource for each other rule of the region, and a ListTargetsByRule for each tagged one.
+
+Writes are ordered so that an interruption at any point leaves one whole version (old, new, or paused)
+and the next apply converges: enable last, the fingerprint tag last, and a multi-call change announced
+first by the `ecsched:applying` tag, so that what it leaves reads as "unfinished apply", not drift.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from ecsched import expressions
-from ecsched.backends import Backend
+from ecsched.aws import DEFAULT_PARALLEL, Aws
+from ecsched.backends.base import BaseBackend
+from ecsched.backends.ecs import DEDUPE_PATHS, ecs_parameters, target_from_aws
 from ecsched.errors import AwsError
 from ecsched.model import (
-    DEDUPE_ENV,
+    APPLYING_TAG,
     FINGERPRINT_TAG,
     TRACKING_TAG,
-    CapacityProviderItem,
-    EcsTarget,
-    Network,
-    PlacementConstraint,
-    PlacementStrategy,
-    RetryPolicy,
+    Live,
     Schedule,
     dedupe_overrides,
     input_json,
-    parse_overrides,
 )
-from ecsched.plan import Change, Live
+from ecsched.ownership import owned_by_any
+from ecsched.plan import Change
 
-# dedupe: EventBridge substitutes the event's scheduled time into the overrides.
-DEDUPE_PATHS = {"time": "$.time"}
 NO_TARGETS = "it has no targets"
 # Up to this many rules in scope (a --changed-since PR), DescribeRule each instead of ListRules pages.
 # 3 keeps a full diff of a tiny file within 2N + 2 list pages + 2 calls.
 FEW = 3
+
+# Kept for callers of the old private name.
+_target_from_aws = target_from_aws
 
 
 # --- model -> AWS ------------------------------------------------------------------------------
@@ -58,36 +63,8 @@ def dedupe_template(s: Schedule) -> str:
 
 def target_params(s: Schedule) -> dict[str, Any]:
     t = s.target
-    ecs: dict[str, Any] = {"TaskDefinitionArn": t.task_definition_arn, "TaskCount": t.task_count}
-    if t.launch_type:
-        ecs["LaunchType"] = t.launch_type
-    if t.capacity_provider_strategy:
-        ecs["CapacityProviderStrategy"] = [{"capacityProvider": c.capacity_provider, "base": c.base,
-                                            "weight": c.weight} for c in t.capacity_provider_strategy]
-    if t.platform_version:
-        ecs["PlatformVersion"] = t.platform_version
-    if t.group:
-        ecs["Group"] = t.group
-    if t.network:
-        vpc: dict[str, Any] = {"Subnets": list(t.network.subnets), "AssignPublicIp": t.network.assign_public_ip}
-        if t.network.security_groups:
-            vpc["SecurityGroups"] = list(t.network.security_groups)
-        ecs["NetworkConfiguration"] = {"awsvpcConfiguration": vpc}
-    if t.propagate_tags:
-        ecs["PropagateTags"] = t.propagate_tags
-    if t.enable_execute_command:
-        ecs["EnableExecuteCommand"] = True
-    if t.enable_ecs_managed_tags:
-        ecs["EnableECSManagedTags"] = True
-    if t.placement_constraints:
-        ecs["PlacementConstraints"] = [{k: v for k, v in (("type", c.type), ("expression", c.expression)) if v}
-                                       for c in t.placement_constraints]
-    if t.placement_strategy:
-        ecs["PlacementStrategy"] = [{k: v for k, v in (("type", p.type), ("field", p.field)) if v}
-                                    for p in t.placement_strategy]
-    if t.tags:
-        ecs["Tags"] = [{"Key": k, "Value": v} for k, v in t.tags]
-    out: dict[str, Any] = {"Id": t.target_id, "Arn": t.cluster_arn, "RoleArn": t.role_arn, "EcsParameters": ecs}
+    out: dict[str, Any] = {"Id": t.target_id, "Arn": t.cluster_arn, "RoleArn": t.role_arn,
+                           "EcsParameters": ecs_parameters(t)}
     if t.dedupe:
         out["InputTransformer"] = {"InputPathsMap": dict(DEDUPE_PATHS), "InputTemplate": dedupe_template(s)}
     else:
@@ -106,64 +83,17 @@ def target_params(s: Schedule) -> dict[str, Any]:
 # --- AWS -> model ------------------------------------------------------------------------------
 
 
-def _target_from_aws(t: dict[str, Any]) -> EcsTarget:
-    ecs = t["EcsParameters"]
-    dedupe = False
-    if "InputTransformer" in t:
-        tr = t["InputTransformer"]
-        if tr.get("InputPathsMap") != DEDUPE_PATHS:
-            raise ValueError("its InputTransformer was not written by ecsched")
-        data = json.loads(tr.get("InputTemplate") or "{}")
-        for co in data.get("containerOverrides") or []:
-            co["environment"] = [e for e in co.get("environment") or [] if e.get("name") not in DEDUPE_ENV]
-        dedupe = True
-    else:
-        try:
-            data = json.loads(t.get("Input") or "{}")
-        except json.JSONDecodeError:
-            raise ValueError("its Input is not JSON") from None
-    cos, cpu, memory = parse_overrides(data)
-    cps = tuple(CapacityProviderItem(c["capacityProvider"], int(c.get("base") or 0), int(c.get("weight") or 0))
-                for c in ecs.get("CapacityProviderStrategy") or [])
-    vpc = (ecs.get("NetworkConfiguration") or {}).get("awsvpcConfiguration")
-    rp = t.get("RetryPolicy")
-    return EcsTarget(
-        target_id=t["Id"],
-        cluster_arn=t["Arn"],
-        role_arn=t.get("RoleArn") or "",
-        task_definition_arn=ecs["TaskDefinitionArn"],
-        task_count=int(ecs.get("TaskCount") or 1),
-        launch_type=None if cps else (ecs.get("LaunchType") or None),
-        capacity_provider_strategy=cps,
-        platform_version=ecs.get("PlatformVersion") or None,
-        group=ecs.get("Group") or None,
-        network=Network(subnets=tuple(sorted(vpc.get("Subnets") or [])),
-                        security_groups=tuple(sorted(vpc.get("SecurityGroups") or [])),
-                        assign_public_ip=vpc.get("AssignPublicIp") or "DISABLED") if vpc else None,
-        propagate_tags=ecs.get("PropagateTags") or None,
-        enable_execute_command=bool(ecs.get("EnableExecuteCommand")),
-        enable_ecs_managed_tags=bool(ecs.get("EnableECSManagedTags")),
-        placement_constraints=tuple(PlacementConstraint(c["type"], c.get("expression"))
-                                    for c in ecs.get("PlacementConstraints") or []),
-        placement_strategy=tuple(PlacementStrategy(p["type"], p.get("field"))
-                                 for p in ecs.get("PlacementStrategy") or []),
-        tags=tuple(sorted((x["Key"], x["Value"]) for x in ecs.get("Tags") or [])),
-        container_overrides=cos,
-        task_cpu=cpu,
-        task_memory=memory,
-        dead_letter_arn=(t.get("DeadLetterConfig") or {}).get("Arn") or None,
-        retry_policy=RetryPolicy(rp.get("MaximumRetryAttempts"), rp.get("MaximumEventAgeInSeconds")) if rp else None,
-        dedupe=dedupe,
-    )
-
-
 def live_from_aws(rule: dict[str, Any], targets: list[dict[str, Any]], tags: dict[str, str], region: str) -> Live:
     name = rule["Name"]
-    base = {"name": name, "tracking_id": tags.get(TRACKING_TAG), "fingerprint": tags.get(FINGERPRINT_TAG),
-            "target_ids": tuple(t["Id"] for t in targets)}
+    base: dict[str, Any] = {
+        "name": name, "tracking_id": tags.get(TRACKING_TAG), "fingerprint": tags.get(FINGERPRINT_TAG),
+        "target_ids": tuple(t["Id"] for t in targets), "target_arns": tuple(t.get("Arn", "?") for t in targets),
+        "enabled": rule.get("State", "ENABLED") != "DISABLED", "applying": tags.get(APPLYING_TAG) or None,
+        "region": region,
+    }
 
     def unmanaged(why: str) -> Live:
-        return Live(schedule=None, unmanaged=why, **base)  # type: ignore[arg-type]
+        return Live(schedule=None, unmanaged=why, **base)
 
     if rule.get("EventPattern"):
         return unmanaged("it is an event-pattern rule, not a schedule")
@@ -176,63 +106,85 @@ def live_from_aws(rule: dict[str, Any], targets: list[dict[str, Any]], tags: dic
     if "EcsParameters" not in targets[0]:
         return unmanaged(f"its target is not an ECS task ({targets[0].get('Arn', '?')})")
     try:
-        target = _target_from_aws(targets[0])
+        target = target_from_aws(targets[0])
         expr = expressions.parse(rule["ScheduleExpression"]).text
     except (ValueError, KeyError, TypeError, AttributeError) as e:  # any shape we do not write: not ours to model
         return unmanaged(str(e))
     schedule = Schedule(
         name=name, expression=expr, target=target, region=region,
         description=rule.get("Description") or "",
-        enabled=rule.get("State", "ENABLED") != "DISABLED",
+        enabled=base["enabled"],
         tracking_id=tags.get(TRACKING_TAG) or "",
     )
-    return Live(schedule=schedule, **base)  # type: ignore[arg-type]
+    return Live(schedule=schedule, **base)
 
 
 # --- the backend -------------------------------------------------------------------------------
 
 
-class RulesBackend(Backend):
+class RulesBackend(BaseBackend):
     name = "rules"
     service = "events"
+
+    def __init__(self, aws: Aws, region: str, parallel: int = DEFAULT_PARALLEL) -> None:
+        super().__init__(aws, region, parallel)
+        self._disabled: set[str] = set()  # rules this backend disabled itself (set_state), in this run
 
     @property
     def events(self) -> Any:
         return self.client
 
-    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
-        """Live schedules for `names`, plus every rule targeting `cluster_arns` when pruning."""
-        return {lv.name: lv for lv in sorted(self.read_iter(names, cluster_arns, prune=prune), key=lambda lv: lv.name)}
-
-    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> Iterator[Live]:
-        """`read`, yielding each rule as soon as it is read, so that apply writes while others are read."""
+    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+                  owners: set[str] | None = None) -> Iterator[Live]:
+        """Live schedules for `names`, plus, when pruning, every rule on `cluster_arns` and every tagged rule
+        of the region (only those of `owners`, when given), each yielded as soon as it is read, so that apply
+        writes while others are read."""
         if not prune and len(names) <= FEW:
             rules = self._describe(names)
         else:
             # 100 is AWS's largest page (moto's default is smaller). Not for ListTargetsByRule: moto's pager
             # breaks on Limit when targets share an ARN, and a rule has at most 5 targets anyway.
             rules = {r["Name"]: r for r in self._pages("list_rules", "Rules", page_size=100)}
-        scope = {n for n in names if n in rules}
-        if prune:
+        wanted = {n for n in names if n in rules}
+        if prune:  # every rule on the clusters (dump reads these), then the other rules by tag
             for arn in sorted(cluster_arns):
-                scope |= {n for n in self._pages("list_rule_names_by_target", "RuleNames", page_size=100, TargetArn=arn)
-                          if n in rules}
+                wanted |= {n for n in self._pages("list_rule_names_by_target", "RuleNames", page_size=100,
+                                                  TargetArn=arn) if n in rules}
+        scope = sorted(wanted)
+        others = sorted(set(rules) - wanted) if prune else []
 
-        def one(name: str) -> Live:
+        def tags_of(rule: dict[str, Any]) -> dict[str, str]:
+            tag_list = self.events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags", [])
+            return {t["Key"]: t["Value"] for t in tag_list}
+
+        def one(name: str) -> Live | None:
             rule = rules[name]
             targets = self._pages("list_targets_by_rule", "Targets", Rule=name)
-            tag_list = self.events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags", [])
-            tags = {t["Key"]: t["Value"] for t in tag_list}
+            return live_from_aws(rule, targets, tags_of(rule), self.region)
+
+        def tagged(name: str) -> Live | None:
+            """A rule no file declares: read further only when it carries an owner's tag."""
+            rule = rules[name]
+            tags = tags_of(rule)
+            tid = tags.get(TRACKING_TAG)
+            if tid is None or (owners is not None and not owned_by_any(tid, owners, self.region)):
+                return None
+            targets = self._pages("list_targets_by_rule", "Targets", Rule=name)
             return live_from_aws(rule, targets, tags, self.region)
 
-        items = sorted(scope)
-        if len(items) <= 1 or self.parallel == 1:
-            yield from map(one, items)
+        work: list[tuple[Callable[[str], Live | None], str]] = []
+        work += [(one, n) for n in scope]
+        work += [(tagged, n) for n in others]
+        if len(work) <= 1 or self.parallel == 1:
+            for fn, name in work:
+                if (lv := fn(name)) is not None:
+                    yield lv
             return
         pool = ThreadPoolExecutor(max_workers=self.parallel)
         try:
-            for done in as_completed([pool.submit(one, n) for n in items]):
-                yield done.result()
+            for done in as_completed([pool.submit(fn, n) for fn, n in work]):
+                if (lv := done.result()) is not None:
+                    yield lv
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # a failure stops the reads not yet started
 
@@ -252,53 +204,112 @@ class RulesBackend(Backend):
                                 for e in resp.get("FailedEntries", []))
             raise AwsError(f"{op} failed for {entries}")
 
+    # --- writes ---------------------------------------------------------------------------------
+
     def apply(self, ch: Change) -> list[str]:
-        """Carry out one change with the fewest writes. Returns the calls made, in order."""
+        """Carry out one change. Returns the calls made, in order."""
+        if ch.action == "delete":
+            return self._delete(ch)
+        s = ch.desired
+        if s is None:
+            return []
+        if ch.action == "create":
+            return self._create(s)
+        if ch.action == "update":
+            return self._update(ch, s)
+        return []
+
+    def _delete(self, ch: Change) -> list[str]:
+        """Disable, remove the targets, delete. Interrupted, it leaves a paused (or untargeted) rule that
+        still carries its tag, so the next prune finds it and finishes."""
         ev = self.events
         calls: list[str] = []
-        if ch.action == "delete":
-            if ch.remove_target_ids:
-                self._check_failed("RemoveTargets", ev.remove_targets(Rule=ch.name, Ids=list(ch.remove_target_ids)))
-                calls.append("RemoveTargets")
-            ev.delete_rule(Name=ch.name)
-            return [*calls, "DeleteRule"]
-        s = ch.desired
-        assert s is not None
-        tags = [{"Key": TRACKING_TAG, "Value": s.tracking_id}, {"Key": FINGERPRINT_TAG, "Value": s.fingerprint()}]
-        if ch.action == "create":
-            # Created DISABLED, given its target, then enabled: a half-created rule never fires.
-            ev.put_rule(**put_rule_params(s, state="DISABLED"), Tags=tags)
-            self._check_failed("PutTargets", ev.put_targets(Rule=s.name, Targets=[target_params(s)]))
-            calls += ["PutRule", "PutTargets"]
-            if s.enabled:
-                ev.enable_rule(Name=s.name)
-                calls.append("EnableRule")
-            return calls
-        if ch.action != "update":
-            return calls
-        live = ch.live
+        if ch.live is None and ch.remove_target_ids and ch.current is None:
+            # Only a plan (plan.prune_change) vets a shape ecsched does not manage for deletion.
+            raise AwsError(f"refused to delete {ch.name}: ecsched does not manage its shape; name it with "
+                           "`--prune --rule NAME` to delete it")
         if ch.remove_target_ids:
-            # Old target out first: a moment with no target beats a moment with two (a double run).
-            self._check_failed("RemoveTargets", ev.remove_targets(Rule=s.name, Ids=list(ch.remove_target_ids)))
+            enabled = ch.current.enabled if ch.current is not None else (ch.live.enabled if ch.live else None)
+            if enabled is not False and ch.name not in self._disabled:  # unknown counts as enabled
+                ev.disable_rule(Name=ch.name)
+                calls.append("DisableRule")
+            self._check_failed("RemoveTargets", ev.remove_targets(Rule=ch.name, Ids=list(ch.remove_target_ids)))
             calls.append("RemoveTargets")
-        if live is None or (live.expression, live.description) != (s.expression, s.description):
-            ev.put_rule(**put_rule_params(s))
-            calls.append("PutRule")
-        elif live.enabled != s.enabled:
-            (ev.enable_rule if s.enabled else ev.disable_rule)(Name=s.name)
-            calls.append("EnableRule" if s.enabled else "DisableRule")
-        if live is None or live.target != s.target or ch.remove_target_ids:
-            self._check_failed("PutTargets", ev.put_targets(Rule=s.name, Targets=[target_params(s)]))
-            calls.append("PutTargets")
-        arn = self._rule_arn(s.name)
-        ev.tag_resource(ResourceARN=arn, Tags=tags)
-        calls.append("TagResource")
-        return calls
+        ev.delete_rule(Name=ch.name)
+        return [*calls, "DeleteRule"]
+
+    def _create(self, s: Schedule) -> list[str]:
+        """Created DISABLED, owned and marked as being applied; given its target; enabled; then recorded."""
+        ev = self.events
+        fp = s.fingerprint()
+        ev.put_rule(**put_rule_params(s, state="DISABLED"),
+                    Tags=[{"Key": TRACKING_TAG, "Value": s.tracking_id}, {"Key": APPLYING_TAG, "Value": fp}])
+        self._check_failed("PutTargets", ev.put_targets(Rule=s.name, Targets=[target_params(s)]))
+        calls = ["PutRule", "PutTargets"]
+        if s.enabled:
+            ev.enable_rule(Name=s.name)
+            calls.append("EnableRule")
+        self._tag(s.name, {FINGERPRINT_TAG: fp, APPLYING_TAG: ""})
+        return [*calls, "TagResource"]
+
+    def _update(self, ch: Change, s: Schedule) -> list[str]:
+        ev = self.events
+        live, cur = ch.live, ch.current
+        # The state the rule is in; unknown (no read, no model) counts as enabled, the unsafe case.
+        enabled = live.enabled if live is not None else (cur.enabled if cur and cur.enabled is not None else True)
+        rule_text = live is None or (live.expression, live.description) != (s.expression, s.description)
+        target = live is None or live.target != s.target or bool(ch.remove_target_ids)
+        steps: list[tuple[str, Callable[[], Any]]] = []
+
+        def write_rule() -> None:
+            if rule_text:
+                steps.append(("PutRule", lambda: ev.put_rule(**put_rule_params(s))))
+            elif enabled != s.enabled:
+                steps.append(("EnableRule" if s.enabled else "DisableRule",
+                              lambda: (ev.enable_rule if s.enabled else ev.disable_rule)(Name=s.name)))
+
+        if target and (rule_text or not s.enabled) and enabled:
+            # Stop it first, so that no run mixes the old time with the new command (or the reverse).
+            steps.append(("DisableRule", lambda: ev.disable_rule(Name=s.name)))
+            enabled = False
+        if target:
+            if ch.remove_target_ids:
+                # Old target out first: a moment with no target beats a moment with two (a double run).
+                steps.append(("RemoveTargets", lambda: self._check_failed(
+                    "RemoveTargets", ev.remove_targets(Rule=s.name, Ids=list(ch.remove_target_ids)))))
+            steps.append(("PutTargets", lambda: self._check_failed(
+                "PutTargets", ev.put_targets(Rule=s.name, Targets=[target_params(s)]))))
+        write_rule()  # last: this is what enables it
+        fp = s.fingerprint()
+        tags = {TRACKING_TAG: s.tracking_id, FINGERPRINT_TAG: fp}
+        calls: list[str] = []
+        if len(steps) > 1:
+            self._tag(s.name, {APPLYING_TAG: fp})
+            calls.append("TagResource")
+        if len(steps) > 1 or (cur is not None and cur.applying):
+            tags[APPLYING_TAG] = ""
+        for call, run in steps:
+            run()
+            calls.append(call)
+        self._tag(s.name, tags)
+        return [*calls, "TagResource"]
+
+    def _tag(self, name: str, tags: dict[str, str]) -> None:
+        self.events.tag_resource(ResourceARN=self._rule_arn(name),
+                                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
 
     def _rule_arn(self, name: str) -> str:
         from ecsched import arns
 
         return arns.rule_arn(name, self.aws.account(), self.region)
 
-    def set_state(self, name: str, enabled: bool) -> None:
+    def set_state(self, name: str, enabled: bool, *, fingerprint: str | None = None) -> list[str]:
+        """Enable or disable at once (`--now`). `fingerprint`: the record to move along with the state, so that
+        a later diff does not mistake this change for one made outside ecsched."""
         (self.events.enable_rule if enabled else self.events.disable_rule)(Name=name)
+        (self._disabled.discard if enabled else self._disabled.add)(name)
+        calls = ["EnableRule" if enabled else "DisableRule"]
+        if fingerprint:
+            self._tag(name, {FINGERPRINT_TAG: fingerprint})
+            calls.append("TagResource")
+        return calls

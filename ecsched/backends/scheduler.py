@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 from ecsched import expressions
 from ecsched.aws import DEFAULT_PARALLEL, Aws
-from ecsched.backends import Backend
+from ecsched.backends.base import BaseBackend
+from ecsched.backends.ecs import ecs_parameters, target_from_aws
 from ecsched.dates import effective_start, format_date, parse_date
 from ecsched.errors import AwsError, EcschedError
 from ecsched.model import (
@@ -26,13 +27,15 @@ from ecsched.model import (
     DEFAULT_EVENT_AGE,
     DEFAULT_RETRY_ATTEMPTS,
     TRACKING_TAG,
+    Live,
     RetryPolicy,
     Schedule,
     dedupe_overrides,
     normalize_retry,
     overrides,
 )
-from ecsched.plan import Change, Live
+from ecsched.ownership import same_owner
+from ecsched.plan import Change
 
 # dedupe: Scheduler substitutes this context attribute into the Input at each invocation.
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -51,13 +54,8 @@ def input_text(s: Schedule) -> str | None:
 
 
 def target_params(s: Schedule) -> dict[str, Any]:
-    from ecsched.backends import rules
-
     t = s.target
-    # EcsParameters mirror the rule version, except Tags: a list of {"key", "value"} maps.
-    ecs = dict(rules.target_params(s)["EcsParameters"])
-    if t.tags:
-        ecs["Tags"] = [{"key": k, "value": v} for k, v in t.tags]
+    ecs = ecs_parameters(t, scheduler=True)
     rp = normalize_retry(t.retry_policy) or RetryPolicy(DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE)
     out: dict[str, Any] = {
         "Arn": t.cluster_arn, "RoleArn": t.role_arn, "EcsParameters": ecs,
@@ -127,10 +125,9 @@ def _tags_of(ecs_tags: Any) -> list[dict[str, str]]:
 
 
 def live_from_aws(raw: dict[str, Any], tracking_id: str | None, region: str) -> Live:
-    from ecsched.backends.rules import _target_from_aws
-
     name = raw["Name"]
-    base: dict[str, Any] = {"name": name, "tracking_id": tracking_id, "backend": "scheduler"}
+    base: dict[str, Any] = {"name": name, "tracking_id": tracking_id, "backend": "scheduler", "region": region,
+                            "enabled": raw.get("State", "ENABLED") != "DISABLED", "target_ids": (name,)}
     t = raw.get("Target") or {}
     if "EcsParameters" not in t:
         return Live(schedule=None, unmanaged=f"its target is not an ECS task ({t.get('Arn', '?')})", **base)
@@ -146,7 +143,7 @@ def live_from_aws(raw: dict[str, Any], tracking_id: str | None, region: str) -> 
         "Input": json.dumps(data), "DeadLetterConfig": t.get("DeadLetterConfig"),
     }
     try:
-        target = _target_from_aws(as_rule)
+        target = target_from_aws(as_rule)
         expr = expressions.parse(raw["ScheduleExpression"], allow_at=True).text
     except (ValueError, KeyError) as e:
         return Live(schedule=None, unmanaged=str(e), **base)
@@ -186,7 +183,7 @@ def update_params_from_raw(raw: dict[str, Any]) -> dict[str, Any]:
 # --- the backend -------------------------------------------------------------------------------
 
 
-class SchedulerBackend(Backend):
+class SchedulerBackend(BaseBackend):
     name = "scheduler"
     service = "scheduler"
 
@@ -220,9 +217,10 @@ class SchedulerBackend(Backend):
         per_group = self._map(lambda g: self._pages("list_schedules", "Schedules", GroupName=g), sorted(groups))
         return [s for page in per_group for s in page]
 
-    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool) -> dict[str, Live]:
+    def read(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+             owners: set[str] | None = None) -> dict[str, Live]:
         """Live schedules for `names` in ecsched's groups, plus, when pruning, every schedule there that
-        targets `cluster_arns`."""
+        targets `cluster_arns`. `owners` is not needed: only ecsched's groups are read."""
         owned = self.owned_groups()
         scope: dict[str, dict[str, Any]] = {}
         for s in sorted(self.summaries(owned), key=lambda s: (s["Name"], s["GroupName"])):
@@ -234,6 +232,10 @@ class SchedulerBackend(Backend):
         if self.guard_rules and names - set(out):
             out.update(self._rules_still_running(names - set(out)))
         return out
+
+    def read_iter(self, names: set[str], cluster_arns: set[str], *, prune: bool,
+                  owners: set[str] | None = None) -> Iterator[Live]:
+        yield from self.read(names, cluster_arns, prune=prune).values()
 
     def _rules_still_running(self, names: set[str]) -> dict[str, Live]:
         """An ecsched rule of the same name as a schedule about to be created: creating the schedule would
@@ -249,7 +251,9 @@ class SchedulerBackend(Backend):
                 return None  # not ecsched's: it runs whatever it runs, as before
             why = (f"the EventBridge rule {rule['Name']} still runs this task, so a schedule would run it twice: "
                    f"move it with `ecsched migrate --to scheduler --rule {rule['Name']}`")
-            return Live(name=rule["Name"], schedule=None, tracking_id=tag, unmanaged=why, backend="scheduler")
+            # Not untargeted: the plan must report it, not treat it as an unfinished apply.
+            return Live(name=rule["Name"], schedule=None, tracking_id=tag, unmanaged=why, backend="scheduler",
+                        target_ids=(rule["Name"],), region=self.region)
 
         return {lv.name: lv for lv in self._map(one, found) if lv is not None}
 
@@ -295,7 +299,7 @@ class SchedulerBackend(Backend):
                 calls.append("CreateScheduleGroup")
             else:
                 tag = self._tag_of(arn)
-                if tag != tracking_id:
+                if not same_owner(tag, tracking_id, self.region):
                     owner = f"it belongs to trackingId `{tag}`" if tag else f"it has no {TRACKING_TAG} tag"
                     raise AwsError(f"schedule group `{group}` is not ecsched's for trackingId `{tracking_id}` "
                                    f"({owner}); ecsched never writes into another group: choose another "
@@ -347,10 +351,12 @@ class SchedulerBackend(Backend):
             raise EcschedError(f"no schedule named {name} in ecsched's schedule groups; run `ecsched apply` first")
         return self._where[name]
 
-    def set_state(self, name: str, enabled: bool) -> None:
-        """ENABLED/DISABLED, sending the whole live schedule back unchanged otherwise."""
+    def set_state(self, name: str, enabled: bool, *, fingerprint: str | None = None) -> list[str]:
+        """ENABLED/DISABLED, sending the whole live schedule back unchanged otherwise. Schedules cannot be
+        tagged, so there is no `fingerprint` to record."""
         group = self.group_of(name)
         raw = self.client.get_schedule(Name=name, GroupName=group)
         params = update_params_from_raw(raw)
         params["State"] = "ENABLED" if enabled else "DISABLED"
         self.client.update_schedule(**params)
+        return ["UpdateSchedule"]

@@ -1,84 +1,96 @@
-"""`ecsched apply`: make AWS match the file, touching only what ecsched owns and only what changed."""
+"""`ecsched apply`: make AWS match the file, touching only what ecsched owns and only what changed.
+
+Exit codes: 0 all done; 1 something failed, was refused or could not be read (the rest was applied; run
+it again); 75 another apply of the same trackingId and region holds the lease (nothing was done).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
-from ecsched import render
-from ecsched.commands._common import add_selection
+from ecsched.commands._common import add_lease, add_selection, lease_options, sync_options
 from ecsched.context import Context
+
+if TYPE_CHECKING:
+    from ecsched.aws import Aws
+    from ecsched.config import Config
+    from ecsched.report import Report
+    from ecsched.sync import Result
 
 HELP = "make AWS match the file (only rules ecsched owns; only what changed)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_selection(p)
+    add_lease(p)
     p.add_argument("--dry-run", "-dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from ecsched import workflow
+    from ecsched import planview, sync
+    from ecsched.report import Report
+    from ecsched.sync import lease
 
+    opts = sync_options(args)
     if args.dry_run:
-        plan = workflow.compute(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt).plan
-        ctx.out(render.as_json(plan) if args.format == "json" else render.text(plan, color=ctx.color)
+        planned = sync.compute(ctx.source(), opts, ctx)
+        plan = planned.plan
+        ctx.out(planview.as_json(plan) if args.format == "json" else planview.text(plan, term=ctx.term)
                 + "\n(dry run: nothing was changed)")
         for ch in plan.conflicts:
             ctx.error(f"rule {ch.name}: apply would refuse it: {ch.reason}")
-        return 1 if plan.conflicts else 0  # as the real apply would
+        Report().skip_all(planned.unread).print_to(ctx)
+        return 1 if plan.conflicts or planned.unread else 0  # as the real apply would
 
-    done_so_far = 0
+    done = 0
 
-    def progress(result: workflow.Result) -> None:
-        nonlocal done_so_far
-        done_so_far += 1
+    def progress(result: Result) -> None:
+        nonlocal done
+        done += 1
         ch, _calls, err = result
-        ctx.progress(f"applying: {done_so_far} done; last {ch.name} {'failed' if err else ch.action + 'd'}")
+        ctx.progress(f"applying: {done} done; last {ch.name} {'failed' if err else ch.action + 'd'}")
+
+    def hold(cfg: Config, aws: Aws) -> AbstractContextManager[object]:
+        return lease.hold(cfg, aws, lease_options(args), ctx, command="apply")
 
     # Each rule is written as soon as its live state is read: reads and writes overlap. The plan and each
     # rule's result are printed once all is done, in plan order; meanwhile a terminal shows progress.
     try:
-        planned, results = workflow.apply(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt,
-                                          on_result=progress)
-    except workflow.ApplyInterrupted as e:
+        planned, results = sync.apply(ctx.source(), opts, ctx, on_result=progress, hold=hold,
+                                      on_read=planview.prepare if args.format == "text" else None)
+    except sync.ApplyInterrupted as e:
         ctx.progress_done()
-        _report(ctx, e.results)
+        report = _recorded(e.results)
+        report.print_to(ctx)
         from ecsched.errors import describe_aws_exception
 
-        ctx.error(f"reading the live state failed part-way: {describe_aws_exception(e.cause) or e.cause}")
-        ctx.info(f"Applied {sum(1 for r in e.results if not r[2])} change(s) before that; run apply again to "
-                 "converge.")
+        ctx.error(f"the apply stopped part-way: {describe_aws_exception(e.cause) or e.cause}")
+        ctx.info(f"Applied {len(report.done)} change(s) before that; run apply again to converge.")
         return 1
     ctx.progress_done()
     plan = planned.plan
     if args.format == "text":
-        ctx.out(render.text(plan, color=ctx.color))
-    report = _report(ctx, results)
-    failed = sum(1 for r in report if not r["ok"])
+        ctx.out(planview.text(plan, term=ctx.term))
+    report = _recorded(results)
     for ch in plan.conflicts:
-        ctx.error(f"rule {ch.name}: refused: {ch.reason}")
+        report.refuse(ch.name, ch.reason)
+    report.skip_all(planned.unread)
+    report.print_to(ctx)
     if args.format == "json":
         import json
 
-        ctx.out(json.dumps({"results": report, "conflicts": [{"rule": c.name, "reason": c.reason}
-                                                             for c in plan.conflicts]}, indent=2))
-    done = len(results) - failed
-    ctx.info(f"Applied {done} change{'s' if done != 1 else ''}"
-             + (f", {failed} failed" if failed else "") + (f", {len(plan.conflicts)} refused" if plan.conflicts else "")
-             + ".")
-    return 1 if failed or plan.conflicts else 0
+        ctx.out(json.dumps(report.as_json(), indent=2))
+    ctx.info(report.summary())
+    return report.exit_code
 
 
-def _report(ctx: Context, results: list[Any]) -> list[dict[str, Any]]:
-    """One line per rule applied (stderr), and the same as data for --format json."""
-    report: list[dict[str, Any]] = []
+def _recorded(results: list[Result]) -> Report:
+    from ecsched.report import Report
+
+    report = Report("Applied")
     for ch, calls, err in results:
-        if err:
-            ctx.error(f"rule {ch.name}: {ch.action} failed: {err}")
-            report.append({"rule": ch.name, "action": ch.action, "ok": False, "error": err})
-        else:
-            ctx.info(f"{render.SYMBOL[ch.action]} {ch.name}: {ch.action}d ({', '.join(calls)})")
-            report.append({"rule": ch.name, "action": ch.action, "ok": True, "calls": calls})
+        report.record(ch.name, ch.action, calls, err)
     return report

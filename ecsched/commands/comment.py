@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ecsched.commands._common import add_selection
+from ecsched.commands._common import add_selection, sync_options
 from ecsched.context import Context
 from ecsched.errors import EcschedError
 
@@ -27,17 +27,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from ecsched import github, render
+    from ecsched import github, planview
 
     target = github.target_from_env(number=args.pr)  # fail on a missing token before reading AWS
     if args.body_file:
         body = _read(args.body_file)
     else:
-        from ecsched import workflow
+        from ecsched import sync
+        from ecsched.report import Report
 
-        planned = workflow.compute(ctx, rules=args.rule, prune=args.prune, adopt=args.adopt)
-        body = render.markdown(planned.plan, key=args.key)
-    posted = github.upsert_comment(body, render.marker(args.key), target)
+        planned = sync.compute(ctx.source(), sync_options(args), ctx)
+        if planned.unread:  # an incomplete plan would read as "these are all the changes"
+            report = Report("Read").skip_all(planned.unread)
+            report.print_to(ctx)
+            return report.exit_code
+        body = planview.markdown(planned.plan, key=args.key)
+    posted = github.upsert_comment(body, planview.marker(args.key), target)
     ctx.info(f"{posted.action} the plan comment on {target.repo}#{target.number}"
              + (f": {posted.url}" if posted.url else ""))
     return 0

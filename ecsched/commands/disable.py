@@ -11,9 +11,9 @@ from ecsched.context import Context
 from ecsched.errors import EcschedError
 
 if TYPE_CHECKING:
+    from ecsched.backends import Backend
     from ecsched.edit import FileEdit
-    from ecsched.model import Schedule
-    from ecsched.plan import Live
+    from ecsched.model import Live, Schedule
 
 HELP = "pause rules: add `disabled: true` to the config file (nothing else changes); --now also in AWS"
 
@@ -44,10 +44,16 @@ def toggle(args: argparse.Namespace, ctx: Context, *, pausing: bool) -> int:
     from ecsched.config import expand_paths
 
     paths = expand_paths(ctx.config_paths)
-    edits = edit.set_disabled(paths, list(args.names), pausing, reason=getattr(args, "reason", None),
-                              resolve=_resolver(ctx, paths))
-    named = [n for fe in edits for n in [*(e.name for e in fe.edits), *fe.unchanged]]
-    flips: list[tuple[Any, Schedule, Live]] = []
+    try:
+        edits = edit.set_disabled(paths, list(args.names), pausing, reason=getattr(args, "reason", None),
+                                  resolve=_resolver(ctx, paths))
+        named = [n for fe in edits for n in [*(e.name for e in fe.edits), *fe.unchanged]]
+    except edit.NotRewritten as e:
+        if not args.now:  # a generated Jsonnet rule: the message says how to pause it in the source
+            raise
+        ctx.warn(str(e))  # --now still flips it live; the file is left for the author
+        edits, named = [], list(e.names)
+    flips: list[tuple[Backend, Schedule, Live]] = []
     if args.now:
         flips = _live_targets(ctx, named, pausing)  # refusals surface here, before anything is written
     word = "paused" if pausing else "resumed"
@@ -101,11 +107,12 @@ def _report(ctx: Context, fe: FileEdit, word: str, dry_run: bool) -> None:
         ctx.info(f"{fe.path}: {name}: already {word} in the file (unchanged)")
 
 
-def _live_targets(ctx: Context, names: list[str], pausing: bool) -> list[tuple[Any, Schedule, Live]]:
+def _live_targets(ctx: Context, names: list[str], pausing: bool) -> list[tuple[Backend, Schedule, Live]]:
     """The live rules to flip: every named rule that exists live must be ours."""
     from collections import defaultdict
 
     from ecsched.backends import get_backend
+    from ecsched.ownership import owns
 
     cfg = ctx.config()
     aws = ctx.aws(cfg.region)
@@ -114,7 +121,7 @@ def _live_targets(ctx: Context, names: list[str], pausing: bool) -> list[tuple[A
     groups: dict[tuple[str, str], list[Schedule]] = defaultdict(list)
     for s in schedules:
         groups[(s.backend, s.region)].append(s)
-    out: list[tuple[Any, Schedule, Live]] = []
+    out: list[tuple[Backend, Schedule, Live]] = []
     refused: list[str] = []
     for (backend_name, region), group in sorted(groups.items()):
         backend = get_backend(backend_name, aws, region)
@@ -123,7 +130,7 @@ def _live_targets(ctx: Context, names: list[str], pausing: bool) -> list[tuple[A
             lv = live.get(s.name)
             if lv is None:
                 continue
-            if lv.tracking_id != s.tracking_id:
+            if not owns(s, lv):
                 owner = f"trackingId `{lv.tracking_id}`" if lv.tracking_id else "no ecschedule:tracking-id tag"
                 refused.append(f"rule {s.name}: the live rule is not ecsched's ({owner}, not `{s.tracking_id}`); "
                                "--now changes only rules ecsched owns")
@@ -138,7 +145,7 @@ def _live_targets(ctx: Context, names: list[str], pausing: bool) -> list[tuple[A
     return out
 
 
-def _flip(ctx: Context, flips: list[tuple[Any, Schedule, Live]], pausing: bool, dry_run: bool) -> int:
+def _flip(ctx: Context, flips: list[tuple[Backend, Schedule, Live]], pausing: bool, dry_run: bool) -> int:
     call = "DisableRule" if pausing else "EnableRule"
     failed = 0
     for backend, s, lv in flips:
@@ -149,8 +156,7 @@ def _flip(ctx: Context, flips: list[tuple[Any, Schedule, Live]], pausing: bool, 
             ctx.info(f"{s.name}: would call {call} now")
             continue
         try:
-            backend.set_state(s.name, not pausing)
-            _record(backend, s, lv, not pausing)
+            backend.set_state(s.name, not pausing, fingerprint=lv.fingerprint_after(not pausing))
         except Exception as e:
             from ecsched.errors import describe_aws_exception
 
@@ -161,18 +167,3 @@ def _flip(ctx: Context, flips: list[tuple[Any, Schedule, Live]], pausing: bool, 
         ctx.info(f"{s.name}: {'disabled' if pausing else 'enabled'} in AWS now ({call})")
     return 1 if failed else 0
 
-
-def _record(backend: Any, s: Schedule, lv: Live, enabled: bool) -> None:
-    """Move the rule's fingerprint tag along with the state ecsched just set, so that a later diff does
-    not mistake this change for one made outside ecsched. Left alone when the rule had already drifted:
-    that drift stays visible."""
-    from ecsched import arns
-    from ecsched.model import FINGERPRINT_TAG
-
-    if getattr(backend, "name", None) != "rules" or lv.schedule is None or not lv.fingerprint:
-        return
-    if lv.schedule.fingerprint() != lv.fingerprint:
-        return
-    arn = arns.rule_arn(s.name, backend.aws.account(), backend.region)
-    backend.events.tag_resource(ResourceARN=arn, Tags=[
-        {"Key": FINGERPRINT_TAG, "Value": lv.schedule.with_enabled(enabled).fingerprint()}])

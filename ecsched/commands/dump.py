@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from ecsched.commands._common import add_pacing
 from ecsched.context import Context
 from ecsched.errors import EcschedError
 
@@ -18,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cluster", "-cluster", help="cluster name or ARN (default: the config's)")
     p.add_argument("--role", "-role", help="role to write at the top level (default: the most common one)")
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
-    p.add_argument("--parallel", type=int, default=8, metavar="N")
+    add_pacing(p)
     p.add_argument("--backend", choices=["rules", "scheduler", "all"], default="rules",
                    help="EventBridge rules (default), Scheduler schedules, or both")
     p.add_argument("--schedule-group", action="append", metavar="NAME",
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not cluster:
         raise EcschedError("dump needs --cluster (and --region, or AWS_REGION)")
     aws = ctx.aws(region)
+    aws.configure(quota=args.quota, parallel=args.parallel)
     account = aws.account()
     region = aws.region
     cluster_arn = arns.cluster_arn(cluster, account, region)

@@ -7,26 +7,31 @@ with the command's own exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sys
 
 from ecsched.context import DEFAULT_CONFIG, Context
+from ecsched.durations import parse_duration
 from ecsched.errors import EcschedError
 from ecsched.lock import (
     EXIT_NOT_RUN,
     MIN_LEASE,
     LockOptions,
     LockTable,
-    dynamodb_client,
+    QueuedLog,
+    open_table,
     owner_identity,
-    parse_duration,
     region_of_arn,
+    resolve_table,
     run_locked,
+    unsupported,
 )
 
 HELP = "run a command while holding a DynamoDB lease lock (skip duplicates; never strand a batch)"
-
-NO_TABLE = ("no lock table: pass --table NAME, set ECSCHED_LOCK_TABLE, or set `lockTable:` in the config "
-            "(create the table once with `ecsched lock --create-table --table NAME`)")
+# How long the end of a run waits for its messages when stderr is blocked (a full pipe, a stalled log
+# driver): the exit code matters more than the last lines.
+LOG_DRAIN_TIMEOUT = 2.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,35 +58,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the command to run under the lock")
 
 
-def resolve_table(args: argparse.Namespace, ctx: Context, exit_code: int) -> str:
-    """--table, then $ECSCHED_LOCK_TABLE, then the config's lockTable. A missing default config is fine:
-    inside a container there usually is none."""
-    if args.table:
-        return str(args.table)
-    if os.environ.get("ECSCHED_LOCK_TABLE"):
-        return os.environ["ECSCHED_LOCK_TABLE"]
-    if getattr(ctx.args, "config", None) or os.path.exists(DEFAULT_CONFIG):
-        try:
-            table = ctx.config().setting("lockTable")
-        except Exception as e:
-            raise EcschedError(f"cannot read lockTable from the config: {e}", exit_code=exit_code) from e
-        if table:
-            return str(table)
-    raise EcschedError(NO_TABLE, exit_code=exit_code)
-
-
-def open_table(args: argparse.Namespace, ctx: Context, lease: float, exit_code: int,
-               region_hint: str | None = None) -> LockTable:
-    name = resolve_table(args, ctx, exit_code)
+def table_for(args: argparse.Namespace, ctx: Context, lease: float, region_hint: str | None = None) -> LockTable:
+    config = ctx.config if getattr(ctx.args, "config", None) or os.path.exists(DEFAULT_CONFIG) else None
+    name = resolve_table(args.table, config, exit_code=EXIT_NOT_RUN)
     # Outside ECS's environment, the task ARN still says which region we run in.
     use_hint = region_hint and not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     try:
-        aws = ctx.aws(region_hint if use_hint else None)
-        region = aws.region
-        client = dynamodb_client(aws, lease)
+        return open_table(ctx.aws(region_hint if use_hint else None), name, lease)
     except EcschedError as e:
-        raise EcschedError(str(e), exit_code=exit_code) from e
-    return LockTable(client, name, region)
+        raise EcschedError(str(e), exit_code=EXIT_NOT_RUN) from e
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -100,13 +85,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise EcschedError(f"--dedupe-ttl {args.dedupe_ttl}: must be more than 0", exit_code=EXIT_NOT_RUN)
 
     if args.create_table:
-        table = open_table(args, ctx, lease, EXIT_NOT_RUN)
+        table = table_for(args, ctx, lease)
         table.create(ctx.info)
         if not command:
             return 0
     if not command:
         raise EcschedError("nothing to run: ecsched lock [--key KEY] -- COMMAND [ARGS...]",
                            exit_code=EXIT_NOT_RUN)
+    if (why := unsupported()) is not None:
+        raise EcschedError(why, exit_code=EXIT_NOT_RUN)
     key = args.key or os.environ.get("ECSCHED_RULE")
     if not key:
         raise EcschedError("no lock key: pass --key KEY (scheduled rules set ECSCHED_RULE, the default)",
@@ -117,7 +104,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if warning:
         ctx.warn(warning)
     if not args.create_table:
-        table = open_table(args, ctx, lease, EXIT_NOT_RUN, region_of_arn(owner))
+        table = table_for(args, ctx, lease, region_of_arn(owner))
     opts = LockOptions(key=key, command=command, lease=lease, on_locked=args.on_locked,
                        wait_timeout=wait_timeout, scheduled_time=scheduled_time, dedupe_keep=dedupe_ttl)
-    return run_locked(table, opts, owner, ctx)
+    log = QueuedLog(ctx)
+    try:
+        code = run_locked(table, opts, owner, log)
+    finally:
+        drained = log.close(LOG_DRAIN_TIMEOUT)
+    if not drained:
+        # stderr is blocked: the interpreter's final flush would hang, or abort on the writer thread's
+        # lock. The lease is released and the command is done: leave with its exit code.
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(code)
+    return code

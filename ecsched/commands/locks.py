@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
-from ecsched.commands.lock import open_table
-from ecsched.context import Context
+from ecsched.context import DEFAULT_CONFIG, Context
 from ecsched.errors import EcschedError
-from ecsched.lock import Record, fmt_time
+from ecsched.lock import LockTable, Record, fmt_time, open_table, resolve_table
 
 HELP = "list held locks (key, owner, since, expires), or force-release one: `locks release KEY`"
 
@@ -29,13 +29,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-y", "--yes", action="store_true", help="release without asking")
 
 
+def _table(args: argparse.Namespace, ctx: Context) -> LockTable:
+    config = ctx.config if getattr(ctx.args, "config", None) or os.path.exists(DEFAULT_CONFIG) else None
+    return open_table(ctx.aws(), resolve_table(args.table, config, exit_code=1), 60.0)
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "release":
         return _release(args, ctx)
     if args.key:
         raise EcschedError(f"unexpected argument {args.key!r}: "
                            f"did you mean `ecsched locks release {args.key}`?")
-    table = open_table(args, ctx, 60.0, 1)
+    table = _table(args, ctx)
     now = time.time()
     records = sorted((r for r in table.records() if args.all or (r.kind == "lease" and not r.expired(now))),
                      key=lambda r: (r.kind != "lease", r.key))
@@ -45,14 +50,38 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not records:
         ctx.info(f"no locks held in table {table.name}")
         return 0
-    rows = [["KEY", "OWNER", "SINCE", "EXPIRES"] + (["STATE"] if args.all else [])]
+    header = ["KEY", "OWNER", "SINCE", "EXPIRES"] + (["STATE"] if args.all else [])
+    rows = []
     for r in records:
         j = r.as_json(now)
-        rows.append([r.key, r.owner, j["since"], j["expires"]] + ([j["state"]] if args.all else []))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
+        owner = f"{r.owner} ({r.what})" if r.what else r.owner
+        rows.append([r.key, owner, j["since"], j["expires"]] + ([j["state"]] if args.all else []))
+    if ctx.term.is_terminal:
+        ctx.term.print(_rich_table(header, rows))
+        return 0
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
         ctx.out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _rich_table(header: list[str], rows: list[list[str]]) -> object:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+    for name in header:
+        # On a narrow terminal the owner (a task ARN) folds; the key and the times stay whole.
+        if name == "OWNER":
+            table.add_column(name, overflow="fold", min_width=20)
+        else:
+            table.add_column(name, no_wrap=True)
+    for row in rows:
+        table.add_row(*row, style=_STATE_STYLES.get(row[4], "") if len(row) > 4 else "")
+    return table
+
+
+_STATE_STYLES = {"expired": "yellow", "done": "dim"}
 
 
 def _describe(rec: Record) -> str:
@@ -65,7 +94,7 @@ def _describe(rec: Record) -> str:
 def _release(args: argparse.Namespace, ctx: Context) -> int:
     if not args.key:
         raise EcschedError("which lock? ecsched locks release KEY [--yes]")
-    table = open_table(args, ctx, 60.0, 1)
+    table = _table(args, ctx)
     rec = table.get(args.key)
     if rec is None:
         raise EcschedError(f"no lock {args.key!r} in table {table.name}: nothing to release")

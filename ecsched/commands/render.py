@@ -34,9 +34,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         ctx.out(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
     else:
-        import yaml
+        from ecsched import yamlio  # the same YAML as `dump` and the plan's diff
 
-        ctx.out(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, default_flow_style=False).rstrip())
+        ctx.out(yamlio.dump_all(docs).rstrip())
     if problems is not None:
         raise problems
     return 0
+

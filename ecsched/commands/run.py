@@ -1,8 +1,9 @@
 """`ecsched run --rule NAME`: run a rule's task now, exactly as EventBridge would, and follow it to the end.
 
 Exit codes follow `docker run`: the essential container's exit code; 125 when ecsched could not start the
-task (unknown rule, bad option, RunTask error or failures) or the task failed to start; 124 on --timeout;
-130/143 after Ctrl-C/SIGTERM (the task is stopped first). See ecsched.runner for the mechanics.
+task (unknown rule, bad option, RunTask error or failures), the task failed to start, or ecsched lost
+track of it (--lost-timeout); 124 on --timeout; 130/143 after Ctrl-C/SIGTERM (the task is stopped first).
+This module parses and maps the options; the engine is ecsched.run.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import argparse
 import difflib
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ecsched.context import Context, assignments
 from ecsched.errors import EcschedError
+
+if TYPE_CHECKING:
+    from ecsched.run.output import TermOutput
 
 HELP = "run a rule's task now, exactly as scheduled, and follow it to the end (exit code = the task's)"
 
@@ -39,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", metavar="DURATION",
                    help="stop waiting after e.g. 30m and exit 124 (the task keeps running)")
     p.add_argument("--stop-on-timeout", action="store_true", help="with --timeout: stop the task too")
+    p.add_argument("--lost-timeout", metavar="DURATION", default="10m",
+                   help="how long DescribeTasks may keep failing before ecsched gives up following the "
+                        "task and exits 125, naming it (default: 10m)")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: one result object on stdout (logs go to stderr)")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
@@ -77,74 +84,49 @@ def _unknown_rule(name: str | None, names: list[str]) -> EcschedError:
     return EcschedError(msg)
 
 
-def _prepare(args: argparse.Namespace, ctx: Context) -> tuple[Any, str, dict[str, Any], Any]:
-    """Everything before RunTask: (aws, region, request, task definition info or None)."""
-    from ecsched import arns
-    from ecsched.runner import Adjustments, build_request, describe_task_definition, target_container
+def _output(args: argparse.Namespace, ctx: Context) -> TermOutput:
+    from ecsched.run.output import TermOutput
 
-    command = _command(args)
-    env = assignments(args.env, "--env")
-    if args.count is not None and not 1 <= args.count <= 10:
-        raise EcschedError(f"--count {args.count}: RunTask starts 1 to 10 tasks")
-    if args.stop_on_timeout and not args.timeout:
-        raise EcschedError("--stop-on-timeout needs --timeout")
-
-    cfg = ctx.config()
-    names = cfg.rule_names()
-    if args.rule not in names:
-        raise _unknown_rule(args.rule, names)
-    aws = ctx.aws(cfg.region)
-    schedule = next(s for s in cfg.schedules(aws.account(), aws.region) if s.name == args.rule)
-    region = schedule.region
-
-    adj = Adjustments(command=command, env=env, container=args.container, count=args.count)
-    if args.task_definition:
-        adj.task_definition_arn = arns.task_definition_arn(args.task_definition, aws.account(), region)
-    td_arn = adj.task_definition_arn or schedule.target.task_definition_arn
-
-    # The task definition tells the essential containers and their logs. A dry run reads it only when it
-    # must know the main container.
-    td = None
-    need_container = adj.touches_container and target_container(schedule.target, adj, None) is None
-    if not args.dry_run or need_container or args.container:
-        try:
-            td = describe_task_definition(aws.client("ecs", region), td_arn)
-        except Exception as e:
-            if need_container:
-                raise EcschedError(f"cannot read task definition {td_arn} to find its main container ({e}); "
-                                   "pass --container NAME") from e
-            if not args.dry_run:
-                ctx.warn(f"cannot read task definition {td_arn}: {e}")
-    if td is not None and args.container and args.container not in td.names():
-        raise EcschedError(f"--container {args.container}: no such container in {td.arn or td_arn} "
-                           f"(containers: {', '.join(td.names())})")
-    request = build_request(schedule.target, rule=schedule.name, adj=adj,
-                            container=target_container(schedule.target, adj, td))
-    return aws, region, request, td
+    json_out = args.format == "json"
+    # --format json draws no live line: it never imports rich.
+    return TermOutput(ctx.stdout, ctx.err_term, logs_to_stderr=json_out, live=not json_out)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from ecsched.runner import (
-        NotStarted,
-        Runner,
-        RunOptions,
-        parse_duration,
-        poll_interval,
-        request_json,
-        summary_lines,
-    )
+    from ecsched.durations import parse_duration
+    from ecsched.errors import describe_aws_exception
+    from ecsched.run.codes import NotStarted
+    from ecsched.run.prepare import prepare
+    from ecsched.run.request import Adjustments
+    from ecsched.run.runner import Runner, RunOptions, poll_interval
+    from ecsched.run.text import request_json, summary_lines
 
     json_out = args.format == "json"
+    out = _output(args, ctx)
     try:
-        timeout = parse_duration(args.timeout) if args.timeout else None
-        poll = poll_interval()
-        aws, region, request, td = _prepare(args, ctx)
+        command = _command(args)
+        env = assignments(args.env, "--env")
+        if args.count is not None and not 1 <= args.count <= 10:
+            raise EcschedError(f"--count {args.count}: RunTask starts 1 to 10 tasks")
+        if args.stop_on_timeout and not args.timeout:
+            raise EcschedError("--stop-on-timeout needs --timeout")
+        opts = RunOptions(wait=not args.no_wait, logs=not args.no_logs,
+                          timeout=parse_duration(args.timeout, "--timeout", positive=True) if args.timeout else None,
+                          stop_on_timeout=args.stop_on_timeout, poll=poll_interval(),
+                          lost_timeout=parse_duration(args.lost_timeout, "--lost-timeout", positive=True))
+        cfg = ctx.config()
+        names = cfg.rule_names()
+        if args.rule not in names:
+            raise _unknown_rule(args.rule, names)
+        aws = ctx.aws(cfg.region)
+        schedule = next(s for s in cfg.schedules(aws.account(), aws.region) if s.name == args.rule)
+        adj = Adjustments(command=command, env=env, container=args.container, count=args.count)
+        request, td = prepare(schedule, aws, adj, task_definition=args.task_definition, dry_run=args.dry_run,
+                              warn=out.warn)
     except EcschedError as e:
         _not_started_json(ctx, args, json_out, str(e))
         raise NotStarted(str(e)) from e
     except Exception as e:
-        from ecsched.errors import describe_aws_exception
-
         message = describe_aws_exception(e)
         if message is None:
             raise
@@ -155,10 +137,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(request_json(request))
         return 0
 
-    opts = RunOptions(wait=not args.no_wait, logs=not args.no_logs, timeout=timeout,
-                      stop_on_timeout=args.stop_on_timeout, json_output=json_out, poll=poll)
     try:
-        result = Runner(ctx, aws, region, opts).run(args.rule, request, td)
+        result = Runner(aws, schedule.region, opts, out).run(args.rule, request, td)
     except NotStarted as e:
         _not_started_json(ctx, args, json_out, str(e))
         raise

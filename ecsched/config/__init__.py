@@ -45,6 +45,12 @@ class Config:
         return [s for f in self.files for s in build_file(f, account, default_region)]
 
 
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """By file (in the order given), then line and column; stable, so a line's problems keep their order."""
+    order = {f: i for i, f in enumerate(dict.fromkeys(p.file for p in problems))}
+    return sorted(problems, key=lambda p: (order[p.file], p.line or 0, p.col or 0))
+
+
 def expand_paths(paths: list[str]) -> list[str]:
     out: list[str] = []
     for p in paths:
@@ -57,10 +63,11 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 def load(paths: list[str], *, ext_str: Mapping[str, str] | None = None, ext_code: Mapping[str, str] | None = None,
          aws_factory: Callable[..., Any] | None = None, environ: Mapping[str, str] | None = None,
-         validate: bool = True) -> Config:
+         validate: bool = True, max_config_bytes: int | None = None) -> Config:
     from ecsched.config.validate import validate_file
 
-    opts = LoadOptions(ext_str=ext_str or {}, ext_code=ext_code or {}, environ=environ, aws_factory=aws_factory)
+    opts = LoadOptions(ext_str=ext_str or {}, ext_code=ext_code or {}, environ=environ, aws_factory=aws_factory,
+                       max_config_bytes=max_config_bytes)
     errors: list[Problem] = []
     warnings: list[Problem] = []
     files: list[ConfigFile] = []
@@ -71,9 +78,11 @@ def load(paths: list[str], *, ext_str: Mapping[str, str] | None = None, ext_code
             errors += e.problems
             continue
         files.append(f)
+        errors += f.problems
         if validate:
             e2, w2 = validate_file(f)
-            errors += e2
+            # A template problem leaves its line empty or wrong: what validation says there repeats it.
+            errors += [p for p in e2 if p.line not in f.failed_lines] if f.failed_lines else e2
             warnings += w2
     seen: dict[str, ConfigFile] = {}
     for f in files:
@@ -86,5 +95,5 @@ def load(paths: list[str], *, ext_str: Mapping[str, str] | None = None, ext_code
                                       **f.where(("rules", i, "name"))))
             seen.setdefault(name, f)
     if errors:
-        raise ConfigError(errors, warnings)
-    return Config(files=files, warnings=warnings)
+        raise ConfigError(sort_problems(errors), sort_problems(warnings))
+    return Config(files=files, warnings=sort_problems(warnings))

@@ -23,6 +23,7 @@ from ecsched.model import (
     Schedule,
     overrides_of,
 )
+from ecsched.ownership import cluster_name, tracking_id_of
 
 
 def env_value(v: Any) -> str:
@@ -92,8 +93,9 @@ def build_rule(f: ConfigFile, i: int, account: Account, default_region: str | No
     cluster = setting("cluster")
     if not cluster:
         raise ConfigError([Problem("no cluster: set `cluster:` at the top level or on the rule", rule=name, **where)])
-    # ecschedule tags rules with the cluster as written; a name is the stable form of it.
-    tracking_id = str(setting("trackingId") or str(cluster).rsplit("/", 1)[-1])
+    # Exactly the tag ecschedule writes (see ecsched.ownership): an ARN stays an ARN, a rule-level cluster
+    # does not change it.
+    tracking_id = tracking_id_of(top, r)
 
     cps = tuple(CapacityProviderItem(str(c["capacityProvider"]), int(c.get("base") or 0), int(c.get("weight") or 0))
                 for c in r.get("capacityProviderStrategy") or [])
@@ -190,7 +192,9 @@ def _scheduler_rule(f: ConfigFile, i: int, r: dict[str, Any], setting: Any, expr
         start_date=effective_start(dates["startDate"]),
         end_date=dates["endDate"],
         action_after_completion=None if action in (None, "", "NONE") else str(action),
-        schedule_group=str(setting("scheduleGroup") or default_schedule_group(tracking_id)),
+        # The cluster's name, not its ARN: one group name for both spellings of one owner.
+        schedule_group=str(setting("scheduleGroup")
+                           or default_schedule_group(cluster_name(tracking_id or target.cluster_arn))),
         tracking_id=tracking_id,
         source=Location(f.path, f.where(("rules", i)).get("line")),
     )

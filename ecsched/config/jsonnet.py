@@ -22,16 +22,12 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ecsched.config import template
+from ecsched.config import functions, template
+from ecsched.config.functions import Native
+from ecsched.config.source import LoadFailed, LoadOptions
 from ecsched.errors import Problem
-
-if TYPE_CHECKING:
-    from ecsched.config.loader import LoadOptions
-
-# Extra natives registered by code (not by a file's plugins): name -> (params, fn).
-NATIVES: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {}
 
 _LOC = re.compile(r"(?P<file>[^\s:()]+\.(?:jsonnet|libsonnet|json)):\(?(?P<line>\d+):(?P<col>\d+)")
 
@@ -40,10 +36,8 @@ _WRAP_TAIL = ("\n);\nif std.isObject(__ecsched_config) && std.objectHas(__ecsche
               "then __ecsched_config[%s] else null\n")
 
 
-def _failure(e: RuntimeError, path: str, *, head: int = 0) -> Any:
+def _failure(e: RuntimeError, path: str, *, head: int = 0) -> LoadFailed:
     """A LoadFailed for a Jsonnet error, located at its file, line and column."""
-    from ecsched.config.loader import LoadFailed
-
     msg = str(e).strip()
     first = msg.splitlines()[0] if msg else "evaluation failed"
     hint = ""
@@ -69,7 +63,7 @@ def _missing_plugin(native: str, plugin: str) -> Callable[..., Any]:
     return fail
 
 
-def base_natives(environ: Mapping[str, str]) -> dict[str, template.Native]:
+def base_natives(environ: Mapping[str, str]) -> dict[str, Native]:
     def env(name: Any, default: Any = "") -> Any:
         if not isinstance(name, str):
             raise RuntimeError("env: the variable name must be a string")
@@ -111,12 +105,12 @@ def _shield(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _bindable(natives: dict[str, template.Native]) -> dict[str, template.Native]:
+def _bindable(natives: dict[str, Native]) -> dict[str, Native]:
     """Natives as the binding takes them: results shielded, and parameter names of one letter:
     jsonnet 0.22.0's Python binding loses multi-letter parameter names of natives with two or more
     parameters ("binding parameter a second time", google/jsonnet#1321); one-letter names survive.
     Natives are called positionally, so the names do not matter otherwise."""
-    out: dict[str, template.Native] = {}
+    out: dict[str, Native] = {}
     for name, (params, fn) in natives.items():
         if len(params) > 1:
             letters: list[str] = []
@@ -128,7 +122,7 @@ def _bindable(natives: dict[str, template.Native]) -> dict[str, template.Native]
     return out
 
 
-def _run(path: str, text: str, opts: LoadOptions, natives: dict[str, template.Native]) -> str:
+def _run(path: str, text: str, opts: LoadOptions, natives: dict[str, Native]) -> str:
     import _jsonnet
 
     out: str = _jsonnet.evaluate_snippet(
@@ -138,12 +132,10 @@ def _run(path: str, text: str, opts: LoadOptions, natives: dict[str, template.Na
     return out
 
 
-def _field(path: str, text: str, opts: LoadOptions, natives: dict[str, template.Native], name: str,
-           funcs: template.Functions) -> Any:
+def _field(path: str, text: str, opts: LoadOptions, natives: dict[str, Native], name: str,
+           funcs: functions.Functions) -> Any:
     """The value of one top-level field, computing nothing else, its template actions rendered with
     `funcs`. Raises LoadFailed."""
-    from ecsched.config.loader import LoadFailed
-
     key = json.dumps(name)
     wrapped = _WRAP_HEAD + text + _WRAP_TAIL % (key, key)
     try:
@@ -160,12 +152,13 @@ def _field(path: str, text: str, opts: LoadOptions, natives: dict[str, template.
                                   file=path)]) from None
 
 
-def evaluate(path: str, text: str, opts: LoadOptions) -> str:
-    from ecsched.config.loader import LoadFailed
-
+def evaluate(path: str, text: str, opts: LoadOptions) -> tuple[str, list[Problem], set[int]]:
+    """The JSON text, the problems that did not stop the evaluation (a plugin's setup, a template
+    call), and the source lines of the failed template calls. Raises LoadFailed when Jsonnet fails."""
     environ = os.environ if opts.environ is None else opts.environ
-    funcs = template.builtin_functions(opts.environ)
-    natives = {**base_natives(environ), **NATIVES}
+    funcs = functions.builtin_functions(opts.environ)
+    natives = base_natives(environ)
+    plugin_problems: list[Problem] = []
     if "plugins" in text or "import" in text:
         entries = _field(path, text, opts, natives, "plugins", funcs)
         if entries:
@@ -175,20 +168,21 @@ def evaluate(path: str, text: str, opts: LoadOptions) -> str:
                 region = _field(path, text, opts, natives, "region", funcs)
             except LoadFailed:  # reported by the full evaluation below, where it belongs
                 region = None
-            problems = plugins.setup(entries, funcs, config_path=path, aws_factory=opts.aws_factory,
-                                     region=region if isinstance(region, str) else None, environ=opts.environ)
-            if problems:
-                raise LoadFailed(problems)
+            plugin_problems = plugins.setup(entries, funcs, config_path=path, aws_factory=opts.aws_factory,
+                                            region=region if isinstance(region, str) else None,
+                                            environ=opts.environ)
             natives.update(funcs.natives)
     try:
         out = _run(path, text, opts, natives)
     except RuntimeError as e:
-        raise _failure(e, path) from None
+        failure = _failure(e, path)
+        if plugin_problems and "plugin: declare it under `plugins:`" in str(e):
+            raise LoadFailed(plugin_problems) from None  # a native of the plugin that failed to set up
+        raise LoadFailed(plugin_problems + failure.problems) from None
     if "{{" not in out:
-        return out
-    rendered, problems = template.render(out, funcs, file=path, source=text)
-    if problems:
-        raise LoadFailed(problems)
-    # The loader renders templates after Jsonnet; the text is rendered already, so a value that
-    # happens to contain `{{` (a password, say) must come through that second pass unchanged.
-    return template.escape_actions(rendered)
+        return out, plugin_problems, set()
+    failed: set[int] = set()
+    rendered, problems = template.render(out, funcs, file=path, source=text, failed=failed)
+    if plugin_problems:  # a call of a plugin that failed to set up would only repeat it
+        problems = [p for p in problems if not p.message.startswith(functions.MISSING_FUNCTION_PREFIXES)]
+    return rendered, plugin_problems + problems, failed

@@ -6,197 +6,23 @@ pipelines (`{{ env "A" | printf "%s-x" }}`), trim markers `{{- ... -}}` and comm
 That covers everything ecschedule and ecspresso configs use; control structures (`if`, `range`),
 variables (`$x`) and fields (`.Foo`) are reported, with their line, rather than guessed at.
 
-Functions live in a `Functions` registry: `env`, `must_env`, `json_escape`, `print`, `printf` and
-`plugin` are built in, and plugins (tfstate, ssm) register theirs under their `func_prefix`, together
-with the Jsonnet natives they offer.
+Functions live in a `Functions` registry (config/functions.py): `env`, `must_env`, `json_escape`,
+`print`, `printf` and `plugin` are built in, and plugins (tfstate, ssm) register theirs under their
+`func_prefix`, together with the Jsonnet natives they offer.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from ecsched.config.functions import Functions, TemplateError
 from ecsched.errors import Problem
 
-
-class TemplateError(Exception):
-    """A failure worth one line. `once`: the same message at several actions is reported only once
-    (a missing state file fails every lookup that uses it)."""
-
-    def __init__(self, message: str, *, once: bool = False) -> None:
-        super().__init__(message)
-        self.once = once
-
-
-Func = Callable[..., str]
-# A Jsonnet native: (parameter names, callable). Jsonnet hands it strings, floats, bools or None.
-Native = tuple[tuple[str, ...], Callable[..., Any]]
-
-# Functions that exist only once a plugin is declared: used for a better "unknown function" hint.
-_PLUGIN_FUNCS = {"tfstate": "tfstate", "tfstatef": "tfstate", "ssm": "ssm"}
-
-
-@dataclass
-class Functions:
-    funcs: dict[str, Func] = field(default_factory=dict)
-    natives: dict[str, Native] = field(default_factory=dict)
-    # name -> what defined it ("tfstate plugin"); builtins are absent.
-    origins: dict[str, str] = field(default_factory=dict)
-
-    def register(self, name: str, fn: Func, *, origin: str | None = None) -> None:
-        if origin is not None:
-            if name in self.funcs:
-                was = self.origins.get(name, "a built-in function")
-                raise TemplateError(f"function `{name}` is already defined (by {was}); "
-                                    "give each plugin its own `func_prefix`")
-            self.origins[name] = origin
-        self.funcs[name] = fn
-
-    def register_native(self, name: str, params: tuple[str, ...], fn: Callable[..., Any]) -> None:
-        self.natives[name] = (params, fn)
-
-    def plugin_functions(self) -> list[str]:
-        return sorted(self.origins)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.funcs
-
-    def call(self, name: str, args: list[str]) -> str:
-        fn = self.funcs.get(name)
-        if fn is None:
-            raise TemplateError(self.unknown(name))
-        return str(fn(*args))
-
-    def unknown(self, name: str) -> str:
-        near = difflib.get_close_matches(name, list(self.funcs), n=1, cutoff=0.85)
-        if near:
-            return f"unknown template function `{name}`; did you mean `{near[0]}`?"
-        for suffix, plugin in _PLUGIN_FUNCS.items():
-            if name.endswith(suffix):
-                prefix = name[: -len(suffix)]
-                how = f" with `func_prefix: {prefix}`" if prefix else ""
-                have = [f for f in self.plugin_functions() if f.endswith(suffix)]
-                now = f" (declared now: {', '.join(have)})" if have else ""
-                return f"unknown template function `{name}`: declare the {plugin} plugin under `plugins:`{how}{now}"
-        return f"unknown template function `{name}`; available: {', '.join(sorted(self.funcs))}"
-
-
-# --- Go's fmt, the subset configs use: %s %d %v %q %% with flags - 0 and a width ---------------------
-
-_VERB = re.compile(r"%([-+0 #]*)(\d*)(?:\.(\d+))?(.|$)", re.DOTALL)
-
-
-def go_sprintf(fmt: str, args: list[Any] | tuple[Any, ...]) -> str:
-    out: list[str] = []
-    pos = 0
-    used = 0
-    for m in _VERB.finditer(fmt):
-        out.append(fmt[pos:m.start()])
-        pos = m.end()
-        flags, width, prec, verb = m.group(1), m.group(2), m.group(3), m.group(4)
-        if verb == "%":
-            out.append("%")
-            continue
-        if verb not in ("s", "d", "v", "q"):
-            what = f"%{verb}" if verb else "a trailing %"
-            raise TemplateError(f"format `{fmt}`: {what} is not supported (use %s, %d, %v, %q or %%)")
-        if used >= len(args):
-            raise TemplateError(f"format `{fmt}` needs more arguments than the {len(args)} given")
-        arg = args[used]
-        used += 1
-        if verb == "d":
-            try:
-                s = str(int(str(arg), 10))
-            except ValueError:
-                raise TemplateError(f"format `{fmt}`: %d needs an integer, got `{arg}`") from None
-        elif verb == "q":
-            s = json.dumps(str(arg), ensure_ascii=False)
-        else:
-            s = str(arg)
-            if prec:
-                s = s[: int(prec)]
-        if width:
-            w = int(width)
-            if "-" in flags:
-                s = s.ljust(w)
-            elif "0" in flags and verb == "d":
-                sign = "-" if s.startswith("-") else ""
-                s = sign + s.lstrip("-").rjust(w - len(sign), "0")
-            else:
-                s = s.rjust(w)
-        out.append(s)
-    out.append(fmt[pos:])
-    if used < len(args):
-        extra = ", ".join(f"`{a}`" for a in args[used:])
-        raise TemplateError(f"format `{fmt}` has {used} verb(s) but {len(args)} arguments (extra: {extra})")
-    return "".join(out)
-
-
-def builtin_functions(environ: Mapping[str, str] | None = None) -> Functions:
-    env = os.environ if environ is None else environ
-    funcs = Functions()
-
-    def env_(*args: str) -> str:
-        # The first non-empty variable among all but the last argument, else the last (the default).
-        # ecschedule also looks the default up as a variable name; that surprise is deliberately left out.
-        if not args:
-            raise TemplateError("`env` needs a variable name, e.g. {{ env `NAME` `default` }}")
-        if len(args) == 1:
-            return env.get(args[0], "")
-        for name in args[:-1]:
-            if env.get(name):
-                return env[name]
-        return args[-1]
-
-    def must_env(*args: str) -> str:
-        if len(args) != 1 or not args[0]:
-            raise TemplateError("`must_env` takes exactly one variable name")
-        name = args[0]
-        if name not in env:
-            raise TemplateError(f"environment variable {name} is not set (required by must_env); set it or use `env`")
-        return env[name]
-
-    def json_escape(*args: str) -> str:
-        if len(args) != 1:
-            raise TemplateError("`json_escape` takes exactly one string")
-        return json.dumps(args[0], ensure_ascii=False)[1:-1]
-
-    def print_(*args: str) -> str:
-        return "".join(args)
-
-    def printf(*args: str) -> str:
-        if not args:
-            raise TemplateError("`printf` needs a format, e.g. {{ printf `%s-%s` (env `A`) `b` }}")
-        return go_sprintf(args[0], args[1:])
-
-    def plugin(*args: str) -> str:
-        if not args or not args[0]:
-            raise TemplateError("`plugin` needs a function name, e.g. {{ plugin `first_tfstate` `aws_vpc.main.id` }}")
-        name, rest = args[0], list(args[1:])
-        if name not in funcs.origins:
-            declared = funcs.plugin_functions()
-            near = difflib.get_close_matches(name, declared, n=1, cutoff=0.85)
-            if near:
-                hint = f"; did you mean `{near[0]}`?"
-            elif declared:
-                hint = f"; the declared plugins provide: {', '.join(declared)}"
-            else:
-                hint = "; no plugin is declared under `plugins:`"
-            raise TemplateError(f"no plugin function `{name}`{hint}")
-        return funcs.call(name, rest)
-
-    funcs.register("env", env_)
-    funcs.register("must_env", must_env)
-    funcs.register("json_escape", json_escape)
-    funcs.register("print", print_)
-    funcs.register("printf", printf)
-    funcs.register("plugin", plugin)
-    return funcs
+__all__ = ["LENIENT_PLACEHOLDER", "escape_actions", "evaluate", "render", "unquote_go"]
 
 
 # --- Go string literals -------------------------------------------------------------------------
@@ -456,12 +282,13 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 
 
 def render(text: str, funcs: Functions, *, file: str, lenient: bool = False,
-           source: str | None = None) -> tuple[str, list[Problem]]:
+           source: str | None = None, failed: set[int] | None = None) -> tuple[str, list[Problem]]:
     """Evaluate every `{{ ... }}`. Returns the text and every problem (with its line), not just the first.
 
     `lenient` turns failures into a placeholder: used for the first pass that only reads `plugins:`.
     `source`: the text the user wrote, when `text` was generated from it (Jsonnet output). Problems
     are then located by finding the action in `source`; when it is not there, they carry no line.
+    `failed` collects the line of every failed action, also of those not reported again (`once`).
     """
     if "{{" not in text:
         return text, []
@@ -490,9 +317,17 @@ def render(text: str, funcs: Functions, *, file: str, lenient: bool = False,
         if message is not None:
             if lenient:
                 out.append(LENIENT_PLACEHOLDER)
-            elif not (once and message in reported_once):
-                reported_once.add(message)
-                problems.append(Problem(message, **_locate(text, a, file, source)))
+            else:
+                places = _locate(text, a, file, source)
+                if failed is not None:
+                    failed.update(w["line"] for w in places if w.get("line"))
+                if not (once and message in reported_once):
+                    reported_once.add(message)
+                    # One problem per place: a call Jsonnet's output repeats is reported where it is written.
+                    for where in places:
+                        p = Problem(message, **where)
+                        if source is None or p not in problems:
+                            problems.append(p)
         if a.trim_right:
             while last < len(text) and text[last] in _WS:
                 last += 1
@@ -500,10 +335,13 @@ def render(text: str, funcs: Functions, *, file: str, lenient: bool = False,
     return "".join(out), problems
 
 
-def _locate(text: str, a: _Action, file: str, source: str | None) -> dict[str, Any]:
+def _locate(text: str, a: _Action, file: str, source: str | None) -> list[dict[str, Any]]:
+    """Where the action is written: its place in `text`, or (generated text) every place in `source`
+    that holds the same call. Jsonnet sorts keys and repeats values, so the output's order and count
+    of a call say nothing about which one in the source produced it."""
     if source is None:
         line, col = _line_col(text, a.start)
-        return {"file": file, "line": line, "col": col}
+        return [{"file": file, "line": line, "col": col}]
     raw = text[a.start:a.end]
     candidates = [raw]
     try:  # the action sat inside a JSON string: its quotes and backslashes are escaped there
@@ -511,11 +349,10 @@ def _locate(text: str, a: _Action, file: str, source: str | None) -> dict[str, A
     except ValueError:
         pass
     for c in candidates:
-        i = source.find(c)
-        if i >= 0:
-            line, col = _line_col(source, i)
-            return {"file": file, "line": line, "col": col}
-    return {"file": file}
+        places = [m.start() for m in re.finditer(re.escape(c), source)]
+        if places:
+            return [{"file": file, **dict(zip(("line", "col"), _line_col(source, i), strict=True))} for i in places]
+    return [{"file": file}]
 
 
 def escape_actions(text: str) -> str:

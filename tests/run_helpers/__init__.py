@@ -1,10 +1,12 @@
-"""Helpers shared by tests/test_runner.py and tests/test_run_cli.py (ecsched run).
+"""Helpers shared by the tests of `ecsched run` (tests/test_run_*.py).
 
+- `run_env()`        the body of each test file's `env` fixture: seeded moto, the config, fast polling;
 - `write_config()`   a FARGATE rule fed the moto default-VPC subnet and security group through `{{ env }}`;
 - `hold_tasks()`     moto's ECS tasks stay RUNNING until released (moto otherwise advances one status per
                      DescribeTasks), so a test decides when the task ends;
 - `put_logs()`       write events into moto's CloudWatch Logs, as the awslogs driver would;
-- `subprocess_env()` the environment of a real `python -m ecsched` child after the `aws` fixture.
+- `subprocess_env()` the environment of a real `python -m ecsched` child after the `aws` fixture;
+- `Recorder`         an output sink for the engine that keeps what it was told, by kind.
 """
 
 from __future__ import annotations
@@ -64,6 +66,21 @@ def write_config(tmp_path: Path, *, family: str = "task1", extra: str = "") -> P
 
 def subnet_env(seeded: dict[str, Any]) -> dict[str, str]:
     return {"SUBNET": seeded["subnets"][0], "SG": seeded["security_group"]}
+
+
+def run_env(aws: str, tmp_path: Path, monkeypatch: Any) -> Iterator[dict[str, Any]]:
+    """A seeded moto account (`aws`: the fixture's URL), a config for it, fast polling; tasks are never
+    left held. Yields what `seed_ecs` returns plus `config` and `url`."""
+    from conftest import seed_ecs
+
+    seeded = seed_ecs()
+    for k, v in subnet_env(seeded).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("ECSCHED_POLL_INTERVAL", "0.01")
+    seeded["config"] = str(write_config(tmp_path))
+    seeded["url"] = aws
+    yield seeded
+    release(aws)
 
 
 def _moto_api(url: str, path: str, body: dict[str, Any]) -> None:
@@ -148,3 +165,43 @@ def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def ecsched_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "ecsched", *args]
+
+
+class Recorder:
+    """The engine's output sink (ecsched.run.output.Output), recording every call. `live`: as if a status
+    line were shown (then status changes are not printed as notes)."""
+
+    def __init__(self, live: bool = False) -> None:
+        self.live = live
+        self.logs: list[str] = []
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self.statuses: list[str] = []
+        self.started = self.stopped = 0
+
+    def log(self, line: str) -> None:
+        self.logs.append(line)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def error(self, text: str) -> None:
+        self.errors.append(text)
+
+    def status(self, text: str) -> None:
+        self.statuses.append(text)
+
+    def start(self) -> None:
+        self.started += 1
+
+    def stop(self) -> None:
+        self.stopped += 1
+
+    @property
+    def said(self) -> str:
+        """Everything but the log lines, one per line."""
+        return "\n".join(self.notes + self.warnings + self.errors)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecsched.config.template import Functions
+from ecsched.config.functions import Functions
 from ecsched.errors import Problem
 
 KNOWN = ("tfstate", "ssm")

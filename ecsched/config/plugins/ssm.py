@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecsched.config import secrets
+from ecsched.config.functions import Functions, TemplateError
 from ecsched.config.plugins import PluginContext
-from ecsched.config.template import Functions, TemplateError
 
 CONFIG_KEYS = ("region",)
 

@@ -25,8 +25,8 @@ import urllib.parse
 from typing import Any
 
 from ecsched.config import secrets
+from ecsched.config.functions import Functions, TemplateError, go_sprintf
 from ecsched.config.plugins import PluginContext
-from ecsched.config.template import Functions, TemplateError, go_sprintf
 
 STATE_VERSION = 4
 
