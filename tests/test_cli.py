@@ -151,8 +151,8 @@ def test_diff_exit_code_2_means_differences(aws: str, workdir: Path, cli: Callab
     assert cli("-c", "a.yaml", "diff", "--exit-code").code == 0
 
 
-def test_an_internal_error_is_one_line_pointing_to_debug(workdir: Path, cli: Callable[..., Result],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_exits_70_and_asks_for_a_report_with_debug(workdir: Path, cli: Callable[..., Result],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import ecsched.commands.validate as validate
 
     def boom(args: argparse.Namespace, ctx: Context) -> int:
@@ -160,9 +160,11 @@ def test_an_internal_error_is_one_line_pointing_to_debug(workdir: Path, cli: Cal
 
     monkeypatch.setattr(validate, "run", boom)
     r = cli("-c", "a.yaml", "validate")
-    assert r.code == 1
-    assert r.err == ("ecsched: error: internal error: RuntimeError: something broke "
-                     "(rerun with --debug for the traceback)\n")
+    assert r.code == 70  # EX_SOFTWARE: neither "invalid input" (1) nor "differences" (2)
+    assert r.err.splitlines() == [
+        "ecsched: error: internal error: RuntimeError: something broke",
+        "ecsched: error: this is a bug in ecsched, not in your file: please report it on the project's issue "
+        "tracker with the output of the same command run with --debug"]
     with pytest.raises(RuntimeError, match="something broke"):
         cli("-c", "a.yaml", "validate", "--debug")
 
@@ -179,7 +181,7 @@ def test_debug_shows_the_traceback(workdir: Path) -> None:
     """)
     plain_run = subprocess.run([sys.executable, "-c", script, "-c", "a.yaml", "validate"], capture_output=True,
                                text=True, cwd=workdir)
-    assert plain_run.returncode == 1 and "Traceback" not in plain_run.stderr and "--debug" in plain_run.stderr
+    assert plain_run.returncode == 70 and "Traceback" not in plain_run.stderr and "--debug" in plain_run.stderr
     debug_run = subprocess.run([sys.executable, "-c", script, "-c", "a.yaml", "validate", "--debug"],
                                capture_output=True, text=True, cwd=workdir)
     assert debug_run.returncode == 1
