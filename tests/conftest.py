@@ -75,6 +75,16 @@ class CorpusPath(type(Path())):  # type: ignore[misc]
 _CORPUS_ROOT = ROOT.parent / "shared" / "compat" / "ecschedule"
 COMPAT = CorpusPath(_CORPUS_ROOT)
 HAVE_COMPAT = _CORPUS_ROOT.is_dir()
+needs_corpus = pytest.mark.skipif(not HAVE_COMPAT, reason="needs ecschedule's sample corpus in "
+                                  "../shared/compat/ecschedule (not part of the repository)")
+
+
+def run_from(monkeypatch: pytest.MonkeyPatch, folder: Path, *unset: str) -> Path:
+    """Work from `folder`, as ecschedule resolves a config's relative paths, with the variables `unset`."""
+    monkeypatch.chdir(folder)
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+    return folder
 
 
 # --- collection -------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ecsched.arns import Account
 from ecsched.config.plugins import tfstate  # part of the product: if it is missing, fail, never skip
 from ecsched.errors import ConfigError
 from ecsched.model import CapacityProviderItem, ContainerOverride, Network, Schedule
-from tests.conftest import ACCOUNT, COMPAT, FIXTURES, HAVE_COMPAT, REGION, Result
+from tests.conftest import ACCOUNT, COMPAT, FIXTURES, REGION, Result, needs_corpus, run_from
 
 # --- this repository's fixtures ---------------------------------------------------------------------------
 
@@ -35,10 +35,7 @@ ENV_VARS = ("REPORT_LEVEL", "REPORT_BUCKET")
 
 @pytest.fixture
 def in_fixtures(monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(FIXTURES)
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return FIXTURES
+    return run_from(monkeypatch, FIXTURES, *ENV_VARS)
 
 
 def loaded(path: str, environ: dict[str, str] | None = None) -> list[Schedule]:
@@ -180,8 +177,6 @@ def test_config_errors_in_a_copy_are_located(tmp_path: Path, cli: Callable[..., 
 
 # --- ecschedule's own samples (../shared) ---------------------------------------------------------------------
 
-needs_corpus = pytest.mark.skipif(not HAVE_COMPAT, reason="needs ecschedule's sample corpus in "
-                                  "../shared/compat/ecschedule (not part of the repository)")
 EXT = {"ext_str": {"REGION": "us-east-1", "CLUSTER": "api"}, "ext_code": {"BASE": "1"}}
 EXT_ARGS = ["--ext-str", "REGION=us-east-1", "--ext-str", "CLUSTER=api", "--ext-code", "BASE=1"]
 SAMPLES = ["sample.json", "sample.jsonnet", "sample.yaml", "sample2.yaml", "sample3.yaml", "sample4.yaml",
@@ -190,9 +185,7 @@ SAMPLES = ["sample.json", "sample.jsonnet", "sample.yaml", "sample2.yaml", "samp
 
 @pytest.fixture
 def in_compat(monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(COMPAT)
-    monkeypatch.delenv("DUMMY_HOGE_ENV", raising=False)
-    return COMPAT
+    return run_from(monkeypatch, COMPAT, "DUMMY_HOGE_ENV")
 
 
 def schedules(name: str, environ: dict[str, str] | None = None) -> list[Schedule]:

@@ -21,16 +21,14 @@ from ecsched.config import secrets
 from ecsched.config.plugins import tfstate  # part of the product: if it is missing, fail, never skip
 from ecsched.errors import ConfigError
 from ecsched.model import Schedule
-from tests.conftest import ACCOUNT, COMPAT, FIXTURES, HAVE_COMPAT, REGION, Result, client
+from tests.conftest import ACCOUNT, COMPAT, FIXTURES, REGION, Result, client, needs_corpus, run_from
 
 TFSTATE = ["configs/tfstate.yaml", "configs/tfstate_prefixed.yaml", "configs/tfstate.jsonnet"]
 
 
 @pytest.fixture
 def in_fixtures(monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(FIXTURES)
-    monkeypatch.delenv("REPORT_LEVEL", raising=False)
-    return FIXTURES
+    return run_from(monkeypatch, FIXTURES, "REPORT_LEVEL")
 
 
 def schedules(path: str, environ: dict[str, str] | None = None) -> list[Schedule]:
@@ -142,16 +140,12 @@ def test_ssm_missing_parameter_is_located(aws: str, in_fixtures: Path, cli: Call
 
 # --- ecschedule's own samples (../shared) ---------------------------------------------------------------------
 
-needs_corpus = pytest.mark.skipif(not HAVE_COMPAT, reason="needs ecschedule's sample corpus in "
-                                  "../shared/compat/ecschedule (not part of the repository)")
 SAMPLES = ["testdata/sample3.yaml", "testdata/sample5.yaml", "testdata/sample5.jsonnet"]
 
 
 @pytest.fixture
 def in_compat(monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(COMPAT)
-    monkeypatch.delenv("DUMMY_HOGE_ENV", raising=False)
-    return COMPAT
+    return run_from(monkeypatch, COMPAT, "DUMMY_HOGE_ENV")
 
 
 @needs_corpus
