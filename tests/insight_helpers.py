@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import ACCOUNT, REGION, client
+from tests.conftest import ACCOUNT, REGION, client
 
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"
 LOG_GROUP = "/ecsched/history"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import ecsched
 from ecsched.cli import _merge_globals, build_parser
 from ecsched.context import Context
-from tests.conftest import COMPAT, Result, seed_ecs
+from tests.conftest import FIXTURES, Result, seed_ecs
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE = "- name: {name}\n  scheduleExpression: rate(1 day)\n  taskDefinition: task1\n"
@@ -149,8 +151,8 @@ def test_diff_exit_code_2_means_differences(aws: str, workdir: Path, cli: Callab
     assert cli("-c", "a.yaml", "diff", "--exit-code").code == 0
 
 
-def test_an_internal_error_is_one_line_pointing_to_debug(workdir: Path, cli: Callable[..., Result],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_exits_70_and_asks_for_a_report_with_debug(workdir: Path, cli: Callable[..., Result],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import ecsched.commands.validate as validate
 
     def boom(args: argparse.Namespace, ctx: Context) -> int:
@@ -158,9 +160,11 @@ def test_an_internal_error_is_one_line_pointing_to_debug(workdir: Path, cli: Cal
 
     monkeypatch.setattr(validate, "run", boom)
     r = cli("-c", "a.yaml", "validate")
-    assert r.code == 1
-    assert r.err == ("ecsched: error: internal error: RuntimeError: something broke "
-                     "(rerun with --debug for the traceback)\n")
+    assert r.code == 70  # EX_SOFTWARE: neither "invalid input" (1) nor "differences" (2)
+    assert r.err.splitlines() == [
+        "ecsched: error: internal error: RuntimeError: something broke",
+        "ecsched: error: this is a bug in ecsched, not in your file: please report it on the project's issue "
+        "tracker with the output of the same command run with --debug"]
     with pytest.raises(RuntimeError, match="something broke"):
         cli("-c", "a.yaml", "validate", "--debug")
 
@@ -177,7 +181,7 @@ def test_debug_shows_the_traceback(workdir: Path) -> None:
     """)
     plain_run = subprocess.run([sys.executable, "-c", script, "-c", "a.yaml", "validate"], capture_output=True,
                                text=True, cwd=workdir)
-    assert plain_run.returncode == 1 and "Traceback" not in plain_run.stderr and "--debug" in plain_run.stderr
+    assert plain_run.returncode == 70 and "Traceback" not in plain_run.stderr and "--debug" in plain_run.stderr
     debug_run = subprocess.run([sys.executable, "-c", script, "-c", "a.yaml", "validate", "--debug"],
                                capture_output=True, text=True, cwd=workdir)
     assert debug_run.returncode == 1
@@ -186,6 +190,11 @@ def test_debug_shows_the_traceback(workdir: Path) -> None:
 
 
 # --- what gets imported ------------------------------------------------------------------------------------------
+# `--help`, `validate` and `--format json` never import rich (it is for terminals) nor, but where AWS is read,
+# boto3. Each case runs in a fresh interpreter, piped, and lists the watched packages it ended up importing.
+
+WATCHED = ("boto3", "botocore", "jsonschema", "moto", "rich", "deepdiff")
+AWS = {"boto3", "botocore"}
 
 _IMPORTS = textwrap.dedent("""
     import json, sys
@@ -194,35 +203,55 @@ _IMPORTS = textwrap.dedent("""
         code = main(sys.argv[1:])
     except SystemExit as e:
         code = e.code
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "jsonschema", "moto"))
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
     commands = sorted(m for m in sys.modules if m.startswith("ecsched.commands."))
     print(json.dumps({"code": code, "heavy": heavy, "commands": commands}), file=sys.stderr)
-""")
+""" % (WATCHED,))
 
 
-def _imports(*argv: str, cwd: Path) -> dict[str, object]:
-    import json
-
+def _imports(*argv: str, cwd: Path) -> dict[str, Any]:
     r = subprocess.run([sys.executable, "-c", _IMPORTS, *argv], capture_output=True, text=True, cwd=cwd)
-    result: dict[str, object] = json.loads(r.stderr.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(r.stderr.strip().splitlines()[-1])
     return result
 
 
-def test_help_imports_no_command_and_no_boto3(tmp_path: Path) -> None:
-    got = _imports("--help", cwd=tmp_path)
-    assert got == {"code": 0, "heavy": [], "commands": []}
+def test_the_import_probe_sees_rich_and_boto3(tmp_path: Path) -> None:
+    """The probe itself: a run that must import both does show them (else every guard below passes vacuously)."""
+    script = _IMPORTS.replace("from ecsched.cli import main", "import boto3, rich.console\nmain = lambda a: 0")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert {"boto3", "botocore", "rich"} <= set(json.loads(r.stderr.strip().splitlines()[-1])["heavy"])
 
 
-def test_validate_imports_only_itself_and_no_boto3() -> None:
-    got = _imports("-c", "testdata/sample.yaml", "validate", cwd=COMPAT)
-    assert got == {"code": 0, "heavy": [], "commands": ["ecsched.commands.validate"]}
-    got = _imports("-c", "testdata/sample2.yaml", "validate", cwd=COMPAT)  # a failing file too
-    assert got["code"] == 1 and got["heavy"] == []
+def test_help_imports_no_command_no_rich_and_no_boto3(tmp_path: Path) -> None:
+    for argv in (["--help"], ["validate", "--help"], ["diff", "--help"]):
+        got = _imports(*argv, cwd=tmp_path)
+        assert got["code"] == 0, argv
+        assert got["heavy"] == [], argv
+    assert _imports("--help", cwd=tmp_path)["commands"] == []
 
 
-def test_render_imports_no_boto3() -> None:
-    got = _imports("-c", "testdata/sample.yaml", "render", cwd=COMPAT)
-    assert got["code"] == 0 and got["heavy"] == []
+def test_validate_imports_only_itself_no_rich_and_no_boto3() -> None:
+    got = _imports("-c", "configs/jobs.yaml", "validate", cwd=FIXTURES)
+    assert got["code"] == 0
+    assert got["commands"] == ["ecsched.commands.validate"]
+    assert not {*AWS, "rich"} & set(got["heavy"]), got
+    got = _imports("-c", "configs/must_env.yaml", "validate", cwd=FIXTURES)  # a failing file too
+    assert got["code"] == 1
+    assert not {*AWS, "rich"} & set(got["heavy"]), got
+
+
+def test_render_imports_no_rich_and_no_boto3() -> None:
+    for fmt in ([], ["--format", "json"]):
+        got = _imports("-c", "configs/jobs.yaml", "render", *fmt, cwd=FIXTURES)
+        assert got["code"] == 0, fmt
+        assert not {*AWS, "rich"} & set(got["heavy"]), (fmt, got)
+
+
+def test_diff_format_json_imports_no_rich(aws: str) -> None:
+    got = _imports("-c", "configs/literal.yaml", "diff", "--format", "json", cwd=FIXTURES)
+    assert got["code"] == 0
+    assert "boto3" in got["heavy"]  # it did read AWS
+    assert "rich" not in got["heavy"]
 
 
 def test_the_console_script_and_python_m_agree(workdir: Path) -> None:

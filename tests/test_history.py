@@ -7,8 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import client, seed_ecs
 from insight_helpers import LOG_GROUP, detail, minute, now, put_history, run_task, write_config
+
+from tests.conftest import client, seed_ecs
 
 NET = "{aws_vpc_configuration: {subnets: [subnet-1], security_groups: [sg-1]}}"
 RULES = [{"name": n, "scheduleExpression": "cron(0 3 * * ? *)", "taskDefinition": "task1", "launch_type": "FARGATE",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import client
-
 from ecsched.insight import metrics
+from tests.conftest import client
 
 
 def test_chunks_of_500_queries_against_moto(aws: str, calls: Any) -> None:

@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT, REGION, client
 
 from ecsched.arns import Account
 from ecsched.aws import Aws
 from ecsched.insight import sink
 from ecsched.insight.settings import History
 from ecsched.model import TRACKING_TAG, EcsTarget, Schedule
+from tests.conftest import ACCOUNT, REGION, client
 
 
 def schedule(name: str, cluster: str = "api", tracking: str = "api") -> Schedule:

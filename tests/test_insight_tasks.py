@@ -6,12 +6,11 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import ACCOUNT, REGION, client
-
 from ecsched.insight import flags, report, tasks
 from ecsched.insight.report import Extras, Sources
 from ecsched.insight.runs import Container, Run, from_task
 from ecsched.model import ContainerOverride, EcsTarget, Schedule
+from tests.conftest import ACCOUNT, REGION, client
 
 CLUSTER = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import client
 from lock_helpers.harness import (
     HELPERS,
     TABLE,
@@ -46,6 +45,7 @@ from lock_helpers.harness import (
 
 from ecsched.durations import parse_duration
 from ecsched.errors import EcschedError
+from tests.conftest import client
 
 pytest_plugins = ["lock_helpers.fixtures"]  # the `bg` and `table` fixtures
 

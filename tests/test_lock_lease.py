@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import client
 from lock_helpers.harness import HELPERS, TABLE, assert_one_at_a_time, item, race, wait_for
 
 from ecsched.aws import Aws
 from ecsched.errors import EcschedError
 from ecsched.lock import LeaseLostError, LockHeldError, Record, hold, state_key
+from tests.conftest import client
 
 pytest_plugins = ["lock_helpers.fixtures"]
 

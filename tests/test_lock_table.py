@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import client
 from lock_helpers.harness import (
     TABLE,
     TASK_ARN,
@@ -34,6 +33,7 @@ from lock_helpers.harness import (
 )
 
 from ecsched.context import Context
+from tests.conftest import client
 
 pytest_plugins = ["lock_helpers.fixtures"]  # the `bg` and `table` fixtures
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT, REGION, Result, client
 from run_helpers import (
     describe,
     hold,
@@ -21,6 +20,8 @@ from run_helpers import (
     wait_for_task,
     write_config,
 )
+
+from tests.conftest import ACCOUNT, REGION, Result, client
 
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/api"
 TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/task1"

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REGION, Result
 from fault_server import FaultServer
 from run_helpers import Recorder, hold, put_logs, release, run_env
 
 from ecsched.run.text import summary_lines
+from tests.conftest import REGION, Result
 
 STARTED_BY = "ecsched/nightly-report"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import REGION, seed_ecs
 from run_helpers import put_logs
 
 from ecsched.aws import Aws
 from ecsched.run.logs import LogFollower, LogStream
+from tests.conftest import REGION, seed_ecs
 
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/api/0123456789abcdef0123456789abcdef"
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import REGION, client, seed_ecs
 from run_helpers import Recorder, put_logs
 
 from ecsched.errors import EcschedError
@@ -20,6 +19,7 @@ from ecsched.run.codes import EXIT_NOT_STARTED, NotStarted
 from ecsched.run.runner import Runner, RunOptions, poll_interval, stop_reason
 from ecsched.run.taskdef import TaskDefinitionInfo
 from ecsched.run.text import summary_lines
+from tests.conftest import REGION, client, seed_ecs
 
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/api"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/task1:3"

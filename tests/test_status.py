@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import seed_ecs
 from insight_helpers import (
     by_name,
     daily_cron_at,
@@ -20,6 +19,8 @@ from insight_helpers import (
     status_json,
     write_config,
 )
+
+from tests.conftest import seed_ecs
 
 NET = "{aws_vpc_configuration: {subnets: [subnet-1], security_groups: [sg-1]}}"
 

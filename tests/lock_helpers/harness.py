@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from conftest import client
+from tests.conftest import client
 
 TABLE = "ecsched-locks"
 HELPERS = Path(__file__).parent
