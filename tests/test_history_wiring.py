@@ -8,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import REGION, client
 from insight_helpers import LOG_GROUP, detail, minute, now, put_history, write_config
 
 from ecsched.insight import sink
 from ecsched.model import TRACKING_TAG
+from tests.conftest import REGION, client
 
 RULES = [{"name": n, "scheduleExpression": "cron(0 3 * * ? *)", "taskDefinition": "task1"}
          for n in ("nightly", "cleanup")]

@@ -15,8 +15,7 @@ from ecsched.context import Context
 if TYPE_CHECKING:
     from ecsched.emulator import Emulator
 
-HELP = ("a guided tour (validate, diff, apply, pause, run, status, timeline, an sqsjkr job) against an embedded "
-        "AWS emulator")
+HELP = "a guided tour of every command (and an sqsjkr job) against an embedded AWS emulator"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

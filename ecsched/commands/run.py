@@ -20,8 +20,7 @@ from ecsched.errors import EcschedError
 if TYPE_CHECKING:
     from ecsched.run.output import TermOutput
 
-HELP = ("run a rule's task now, exactly as scheduled, and follow it to the end (exit code = the task's); "
-        "an sqsjkr job rule sends its job (--wait follows it)")
+HELP = "run a rule's task (or send its sqsjkr job) now, exactly as scheduled, and follow it to the end"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
