@@ -88,7 +88,8 @@ def test_diff_json_names_unread_rules_and_exits_1(faults: FaultServer, cli: Call
 @pytest.mark.slow
 def test_applies_under_35_percent_5xx_converge_within_three_runs(
         faults: FaultServer, cli: Callable[..., Result], tmp_path: Path) -> None:
-    v2 = applied_then_changed(cli, tmp_path, 200)
+    # 80 rules keep the suite fast; bench/bench_faults.py measures 200.
+    v2 = applied_then_changed(cli, tmp_path, 80)
     faults.add("*", "500", rate=0.35)
     left: list[int] = []
     for _ in range(3):
@@ -98,5 +99,5 @@ def test_applies_under_35_percent_5xx_converge_within_three_runs(
         faults.add("*", "500", rate=0.35)
         if left[-1] == 0:
             break
-    assert sum(faults.faults.values()) > 100  # the faults were real
+    assert sum(faults.faults.values()) > 40  # the faults were real
     assert left[-1] == 0, left
