@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,14 +29,7 @@ from ecsched.expressions.fires import _zone
 
 def _offset_minutes(zone: ZoneInfo, tz: str) -> int:
     """The zone's one UTC offset from this year on, in minutes; ExpressionError if it changes (DST)."""
-    this_year = datetime.now(UTC).year
-    offsets: set[timedelta] = set()
-    # Monthly samples catch any DST period; 2100 checks the zone's rule for the far future.
-    for y in [*range(this_year, this_year + 11), 2100]:
-        for mo in range(1, 13):
-            off = datetime(y, mo, 15, 12, tzinfo=UTC).astimezone(zone).utcoffset()
-            assert off is not None
-            offsets.add(off)
+    offsets = set(_zone_offsets(zone, datetime.now(UTC).year))
     if len(offsets) > 1:
         shown = " and ".join(sorted(_fmt_offset(o) for o in offsets))
         raise ExpressionError(
@@ -44,6 +38,19 @@ def _offset_minutes(zone: ZoneInfo, tz: str) -> int:
             f"evaluates cron in the time zone"
         )
     return int(offsets.pop().total_seconds()) // 60
+
+
+@functools.lru_cache(maxsize=64)
+def _zone_offsets(zone: ZoneInfo, this_year: int) -> frozenset[timedelta]:
+    """Every UTC offset the zone uses from this year on. Cached: a file converts many crons of one zone."""
+    offsets: set[timedelta] = set()
+    # Monthly samples catch any DST period; 2100 checks the zone's rule for the far future.
+    for y in [*range(this_year, this_year + 11), 2100]:
+        for mo in range(1, 13):
+            off = datetime(y, mo, 15, 12, tzinfo=UTC).astimezone(zone).utcoffset()
+            assert off is not None
+            offsets.add(off)
+    return frozenset(offsets)
 
 
 def _fmt_offset(off: timedelta) -> str:
