@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecsched.insight import flags, report, tasks
-from ecsched.insight.report import Extras, Sources
+from ecsched.insight.common import Extras
+from ecsched.insight.report import Sources
 from ecsched.insight.runs import Container, Run, from_task
 from ecsched.model import ContainerOverride, EcsTarget, Schedule
 from tests.conftest import ACCOUNT, REGION, client

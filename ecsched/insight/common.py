@@ -4,6 +4,7 @@ what the file says about each, and how times are written."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -12,8 +13,15 @@ from ecsched.errors import EcschedError
 if TYPE_CHECKING:
     from ecsched.arns import Account
     from ecsched.config import Config
-    from ecsched.insight.report import Extras
     from ecsched.model import Schedule
+
+
+@dataclass
+class Extras:
+    """Per schedule, what the file says beyond the model."""
+
+    grace: float = 600.0
+    pause_reason: str | None = None
 
 
 def local_zone() -> str:
@@ -70,7 +78,6 @@ def selected(cfg: Config, account: Account, region: str | None, patterns: list[s
              ) -> tuple[list[Schedule], dict[str, Extras]]:
     """The schedules `--rule` selects (all without it) and their extras (grace, pause reason)."""
     from ecsched.insight import settings
-    from ecsched.insight.report import Extras
     from ecsched.plan import select
 
     schedules = cfg.schedules(account, region)

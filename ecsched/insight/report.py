@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ecsched.insight import events, flags, metrics, tasks, ticks
-from ecsched.insight.common import zone
+from ecsched.insight.common import Extras, zone
 from ecsched.insight.flags import SLACK, Coverage, Flag
 from ecsched.insight.runs import Run, iso, newest_first, to_json
 from ecsched.model import Schedule
@@ -22,14 +22,6 @@ from ecsched.model import Schedule
 ECS_KEEPS = timedelta(hours=1)
 HISTORY_LOOKBACK = timedelta(hours=25)
 METRICS_MAX = timedelta(days=15)  # 1-minute datapoints are kept 15 days
-
-
-@dataclass
-class Extras:
-    """Per schedule, what the file says beyond the model."""
-
-    grace: float = 600.0
-    pause_reason: str | None = None
 
 
 @dataclass
