@@ -109,21 +109,15 @@ class Context:
     def load_config(self, paths: list[str] | None = None, *, validate: bool = True) -> Config:
         """Load the config (or other `paths`, e.g. a file at a git REF) afresh, with this run's --ext-str/
         --ext-code and AWS; `validate=False` skips the schema and limits (render shows a broken file)."""
-        import inspect
-
         from ecsched.config import load
 
-        limit: dict[str, Any] = {}
-        max_bytes = getattr(self.args, "max_config_bytes", None)
-        if max_bytes is not None and "max_config_bytes" in inspect.signature(load).parameters:
-            limit["max_config_bytes"] = max_bytes  # the loader's cap on a file's size (--max-config-bytes)
         return load(
             self.config_paths if paths is None else paths,
             ext_str=assignments(getattr(self.args, "ext_str", None), "--ext-str"),
             ext_code=assignments(getattr(self.args, "ext_code", None), "--ext-code"),
             aws_factory=self.aws,
             validate=validate,
-            **limit,
+            max_config_bytes=getattr(self.args, "max_config_bytes", None),  # None: $ECSCHED_MAX_CONFIG_BYTES or 8 MiB
         )
 
     def source(self) -> Source:

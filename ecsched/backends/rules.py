@@ -43,10 +43,6 @@ NO_TARGETS = "it has no targets"
 # 3 keeps a full diff of a tiny file within 2N + 2 list pages + 2 calls.
 FEW = 3
 
-# Kept for callers of the old private name.
-_target_from_aws = target_from_aws
-
-
 # --- model -> AWS ------------------------------------------------------------------------------
 
 

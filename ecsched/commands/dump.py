@@ -36,9 +36,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ecsched.backends.rules import RulesBackend
     from ecsched.backends.scheduler import SchedulerBackend
     from ecsched.config.build import default_schedule_group
-    from ecsched.config.export import schedule_to_config, to_yaml
+    from ecsched.export import schedule_to_config
     from ecsched.plan import Live
     from ecsched.sync.history import is_history_rule
+    from ecsched.yamlio import dump as to_yaml
 
     cluster = args.cluster
     region = getattr(ctx.args, "region", None)
@@ -148,7 +149,7 @@ def dump_queue(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         ctx.out(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        from ecsched.config.export import to_yaml
+        from ecsched.yamlio import dump as to_yaml
 
         ctx.out(to_yaml(doc).rstrip())
     ctx.info(f"{len(rules)} job rule{'s' if len(rules) != 1 else ''} send to {ref.arn}")

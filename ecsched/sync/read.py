@@ -1,8 +1,7 @@
 """Reading live schedules rule by rule: one rule that cannot be read must not stop the others.
 
-A backend may offer `read_each(names, cluster_arns, *, prune)` yielding `Live | Unread` itself. Until then
-its `read_iter` (or `read`) is used; when that stops at a failure, the rules not yet read are read one at
-a time, and those that still fail come back as `Unread`. A failed listing leaves pruning incomplete:
+The backend's `read_iter` streams the rules; when it stops at a failure, the rules not yet read are read
+one at a time, and those that still fail come back as `Unread`. A failed listing leaves pruning incomplete:
 that is one `Unread` with no name.
 """
 
@@ -34,10 +33,6 @@ def read_live(backend: Any, names: set[str], cluster_arns: set[str], full_prune:
               owners: set[str] | None = None) -> Iterator[Live | Unread]:
     """Each live schedule as soon as it is read, and an `Unread` for each that could not be. `owners`: the
     trackingIds a full prune is for (None: every tagged rule is read, and the plan decides)."""
-    each = getattr(backend, "read_each", None)
-    if each is not None:
-        yield from each(names, cluster_arns, prune=full_prune, owners=owners)
-        return
     seen: set[str] = set()
     try:
         for lv in backend.read_iter(names, cluster_arns, prune=full_prune, owners=owners):
